@@ -1,0 +1,7 @@
+package vroot
+
+import "context"
+
+func run(ctx context.Context, cfg Config) (Result, error) {
+	return Result{ExitCode: ExitVrootError}, ErrNotImplemented
+}
