@@ -1,0 +1,354 @@
+package tracer
+
+import (
+	"encoding/binary"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vroot-dev/vroot/internal/linux"
+	"github.com/vroot-dev/vroot/redirect"
+)
+
+// specialHandlers handle the KindSpecial rows of the table, by name so that
+// one handler serves every architecture.
+var specialHandlers = map[string]func(e *engine, s *stop){
+	"getcwd":   (*engine).sysGetcwd,
+	"fchdir":   (*engine).sysFchdir,
+	"openat2":  (*engine).sysOpenat2,
+	"execveat": (*engine).sysExecveat,
+	"bind":     (*engine).sysBind,
+	"connect":  (*engine).sysConnect,
+	"sendto":   (*engine).sysSendto,
+	"sendmsg":  (*engine).sysSendmsg,
+	"sendmmsg": (*engine).sysSendmmsg,
+	"clone":    (*engine).sysClone,
+	"clone3":   (*engine).sysClone3,
+	"unshare":  (*engine).sysUnshare,
+	"seccomp":  (*engine).sysSeccomp,
+}
+
+func (e *engine) special(s *stop) {
+	h := specialHandlers[s.ent.Name]
+	if h == nil {
+		// Fail closed: a traced syscall without a handler never runs.
+		s.fail(unix.ENOSYS)
+		return
+	}
+	h(e, s)
+}
+
+// sysGetcwd answers from the tracked guest cwd without running the call.
+func (e *engine) sysGetcwd(s *stop) {
+	g := s.t.fs.guestCwd
+	if uint64(len(g)+1) > s.args[1] {
+		s.fail(unix.ERANGE)
+		return
+	}
+	b := make([]byte, len(g)+1)
+	copy(b, g)
+	if err := linux.WriteMem(s.t.tid, uintptr(s.args[0]), b); err != nil {
+		s.fail(unix.EFAULT)
+		return
+	}
+	s.skip = true
+	s.ret = int64(len(b))
+}
+
+func (e *engine) sysFchdir(s *stop) { s.exit = exitFchdir }
+
+// open_how, as openat2 reads it.
+const (
+	openHowSize0      = 24
+	resolveNoXdev     = 0x01
+	resolveNoMagic    = 0x02
+	resolveNoSymlinks = 0x04
+	resolveBeneath    = 0x08
+	resolveInRoot     = 0x10
+)
+
+func (e *engine) sysOpenat2(s *stop) {
+	size := s.args[3]
+	if size < openHowSize0 {
+		s.fail(unix.EINVAL)
+		return
+	}
+	if size > 4096 {
+		s.fail(unix.E2BIG)
+		return
+	}
+	var how [openHowSize0]byte
+	if n, err := linux.ReadMem(s.t.tid, uintptr(s.args[2]), how[:]); err != nil || n != len(how) {
+		s.fail(unix.EFAULT)
+		return
+	}
+	flags := binary.LittleEndian.Uint64(how[0:])
+	resolve := binary.LittleEndian.Uint64(how[16:])
+	ptr := s.args[1]
+	if s.t.mm.contains(ptr) {
+		return
+	}
+	p, errno := e.readPath(s.t, ptr)
+	if errno != 0 {
+		s.fail(errno)
+		return
+	}
+	if p == "" {
+		s.fail(unix.ENOENT)
+		return
+	}
+	op, follow := openOp(flags)
+	pr := pathRequest{arg: 1, path: p, dirfd: int32(s.args[0]), op: op, follow: follow}
+	if resolve&(resolveBeneath|resolveInRoot) != 0 {
+		base, errno := e.guestBase(s.t, pr.dirfd)
+		if errno != 0 {
+			s.fail(errno)
+			return
+		}
+		if strings.HasPrefix(p, "/") {
+			if resolve&resolveBeneath != 0 {
+				s.fail(unix.EXDEV)
+				return
+			}
+			p = strings.TrimLeft(p, "/")
+			if p == "" {
+				p = "."
+			}
+		}
+		pr.path = p
+		ans, ok := e.translate(s, pr, slotPath0)
+		if !ok {
+			return
+		}
+		if ans.Guest != base && !strings.HasPrefix(ans.Guest, strings.TrimSuffix(base, "/")+"/") {
+			s.writes, s.changed = nil, false
+			s.fail(unix.EXDEV)
+			return
+		}
+		// The kernel gets an absolute host path vroot already confined:
+		// drop the flags that would refuse it.
+		if s.changed {
+			binary.LittleEndian.PutUint64(how[16:], resolve&^(resolveBeneath|resolveInRoot))
+			h := make([]byte, openHowSize0)
+			copy(h, how[:])
+			s.writes = append(s.writes, scratchWrite{off: slotStruct, data: h})
+			s.args[2] = scratchRelative | slotStruct
+			s.args[3] = openHowSize0
+		}
+		return
+	}
+	e.translate(s, pr, slotPath0)
+}
+
+func (e *engine) sysExecveat(s *stop) {
+	flags := s.args[4]
+	ptr := s.args[1]
+	if ptr == 0 || s.t.mm.contains(ptr) {
+		return
+	}
+	p, errno := e.readPath(s.t, ptr)
+	if errno != 0 {
+		s.fail(errno)
+		return
+	}
+	if p == "" {
+		if flags&unix.AT_EMPTY_PATH != 0 {
+			return // fexecve: the fd was opened through vroot
+		}
+		s.fail(unix.ENOENT)
+		return
+	}
+	e.translate(s, pathRequest{arg: 1, path: p, dirfd: int32(s.args[0]), op: redirect.OpExec, follow: flags&unix.AT_SYMLINK_NOFOLLOW == 0}, slotPath0)
+}
+
+// sockaddr_un: a 2-byte family then up to 108 bytes of path.
+const sunPathMax = 108
+
+// unixSockaddr translates the AF_UNIX path of a sockaddr argument (index
+// addrArg, length lenArg) into a scratch copy.
+func (e *engine) unixSockaddr(s *stop, addr, alen uint64, op redirect.Op, follow bool) (uint64, uint64, bool) {
+	if addr == 0 || alen <= 2 || s.t.mm.contains(addr) {
+		return 0, 0, false
+	}
+	if alen > 2+sunPathMax {
+		alen = 2 + sunPathMax
+	}
+	var sa [2 + sunPathMax]byte
+	n, err := linux.ReadMem(s.t.tid, uintptr(addr), sa[:alen])
+	if err != nil || uint64(n) != alen {
+		return 0, 0, false // the kernel reports EFAULT itself
+	}
+	if binary.LittleEndian.Uint16(sa[:]) != unix.AF_UNIX || sa[2] == 0 {
+		return 0, 0, false // not a path (inet, or an abstract socket)
+	}
+	path := sa[2:alen]
+	if i := strings.IndexByte(string(path), 0); i >= 0 {
+		path = path[:i]
+	}
+	pr := pathRequest{arg: -1, path: string(path), dirfd: unix.AT_FDCWD, op: op, follow: follow}
+	sub := stop{t: s.t, ent: s.ent}
+	ans, ok := e.translate(&sub, pr, 0)
+	if !ok {
+		s.fail(unix.Errno(-sub.ret))
+		return 0, 0, false
+	}
+	if !sub.changed {
+		return 0, 0, false
+	}
+	if len(ans.Host) >= sunPathMax {
+		s.fail(unix.ENAMETOOLONG)
+		return 0, 0, false
+	}
+	out := make([]byte, 2+len(ans.Host)+1)
+	binary.LittleEndian.PutUint16(out, unix.AF_UNIX)
+	copy(out[2:], ans.Host)
+	s.writes = append(s.writes, scratchWrite{off: slotStruct, data: out})
+	s.changed = true
+	return scratchRelative | slotStruct, uint64(len(out)), true
+}
+
+func (e *engine) sysBind(s *stop) {
+	if a, l, ok := e.unixSockaddr(s, s.args[1], s.args[2], redirect.OpCreate, false); ok {
+		s.args[1], s.args[2] = a, l
+	}
+}
+
+func (e *engine) sysConnect(s *stop) {
+	if a, l, ok := e.unixSockaddr(s, s.args[1], s.args[2], redirect.OpRead, true); ok {
+		s.args[1], s.args[2] = a, l
+	}
+}
+
+func (e *engine) sysSendto(s *stop) {
+	if a, l, ok := e.unixSockaddr(s, s.args[4], s.args[5], redirect.OpRead, true); ok {
+		s.args[4], s.args[5] = a, l
+	}
+}
+
+// struct msghdr on 64-bit: name ptr, namelen (u32 + pad), iov, iovlen,
+// control, controllen, flags: 56 bytes.
+const msghdrSize = 56
+
+func (e *engine) sysSendmsg(s *stop) {
+	if s.args[1] == 0 || s.t.mm.contains(s.args[1]) {
+		return
+	}
+	var mh [msghdrSize]byte
+	if n, err := linux.ReadMem(s.t.tid, uintptr(s.args[1]), mh[:]); err != nil || n != msghdrSize {
+		return
+	}
+	name := binary.LittleEndian.Uint64(mh[0:])
+	nlen := uint64(binary.LittleEndian.Uint32(mh[8:]))
+	a, l, ok := e.unixSockaddr(s, name, nlen, redirect.OpRead, true)
+	if !ok {
+		return
+	}
+	// The msghdr copy lives after the sockaddr in the scratch slot; its
+	// name pointer is patched once the slot's address is known.
+	const mhOff = slotStruct + 128
+	binary.LittleEndian.PutUint64(mh[0:], a&^scratchRelative)
+	binary.LittleEndian.PutUint32(mh[8:], uint32(l))
+	data := make([]byte, msghdrSize)
+	copy(data, mh[:])
+	s.writes = append(s.writes, scratchWrite{off: mhOff, data: data, relocs: []int{0}})
+	s.args[1] = scratchRelative | mhOff
+}
+
+// sysSendmmsg refuses a batch that names an AF_UNIX path: the batch would
+// need every header copied; libc callers use sendmsg for such sockets.
+func (e *engine) sysSendmmsg(s *stop) {
+	vec, vlen := s.args[1], s.args[2]
+	if vlen > 1024 {
+		vlen = 1024
+	}
+	const mmsgSize = msghdrSize + 8
+	for i := uint64(0); i < vlen; i++ {
+		var mh [msghdrSize]byte
+		if n, err := linux.ReadMem(s.t.tid, uintptr(vec+i*mmsgSize), mh[:]); err != nil || n != msghdrSize {
+			return
+		}
+		name := binary.LittleEndian.Uint64(mh[0:])
+		if name == 0 {
+			continue
+		}
+		var fam [3]byte
+		if n, err := linux.ReadMem(s.t.tid, uintptr(name), fam[:]); err == nil && n == 3 &&
+			binary.LittleEndian.Uint16(fam[:]) == unix.AF_UNIX && fam[2] != 0 {
+			s.fail(unix.EOPNOTSUPP)
+			return
+		}
+	}
+}
+
+// Namespaces that would let the build mount, chroot or remap ids are
+// refused: they could make the guest view meaningless.
+const refusedNamespaces = unix.CLONE_NEWUSER | unix.CLONE_NEWNS
+
+func (e *engine) sysClone(s *stop) {
+	flags := s.args[0]
+	if flags&refusedNamespaces != 0 {
+		s.fail(unix.EPERM)
+		return
+	}
+	if flags&unix.CLONE_UNTRACED != 0 {
+		// The child must stay traced.
+		s.args[0] = flags &^ unix.CLONE_UNTRACED
+		s.changed = true
+	}
+	s.t.cloneFlags = flags
+	s.t.cloneValid = true
+}
+
+// struct clone_args starts with the u64 flags.
+const cloneArgsMax = 4096
+
+func (e *engine) sysClone3(s *stop) {
+	size := s.args[1]
+	if size < 64 || size > cloneArgsMax || s.t.mm.contains(s.args[0]) {
+		return // the kernel refuses it (EINVAL/E2BIG) itself
+	}
+	buf := make([]byte, size)
+	if n, err := linux.ReadMem(s.t.tid, uintptr(s.args[0]), buf); err != nil || uint64(n) != size {
+		s.fail(unix.EFAULT)
+		return
+	}
+	flags := binary.LittleEndian.Uint64(buf)
+	if flags&refusedNamespaces != 0 {
+		s.fail(unix.EPERM)
+		return
+	}
+	if flags&unix.CLONE_UNTRACED != 0 {
+		binary.LittleEndian.PutUint64(buf, flags&^unix.CLONE_UNTRACED)
+		s.writes = append(s.writes, scratchWrite{off: slotStruct, data: buf})
+		s.args[0] = scratchRelative | slotStruct
+		s.changed = true
+	}
+	s.t.cloneFlags = flags
+	s.t.cloneValid = true
+}
+
+func (e *engine) sysUnshare(s *stop) {
+	flags := s.args[0]
+	if flags&refusedNamespaces != 0 {
+		s.fail(unix.EPERM)
+		return
+	}
+	if flags&unix.CLONE_FS != 0 {
+		fs := *s.t.fs
+		s.t.fs = &fs
+	}
+}
+
+const (
+	seccompSetModeFilter   = 1
+	seccompFlagNewListener = 1 << 3
+)
+
+// sysSeccomp refuses a user-notification listener: its filter would
+// outrank vroot's RET_TRACE and could let path syscalls through
+// untranslated.
+func (e *engine) sysSeccomp(s *stop) {
+	if s.args[0] == seccompSetModeFilter && s.args[1]&seccompFlagNewListener != 0 {
+		s.fail(unix.EPERM)
+	}
+}

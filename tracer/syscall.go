@@ -1,0 +1,517 @@
+package tracer
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vroot-dev/vroot/internal/linux"
+	"github.com/vroot-dev/vroot/redirect"
+)
+
+const pathMax = 4096
+
+// The scratch area is mapped into every address space that needs a
+// rewritten argument. Each thread writes into the slot its tid hashes to,
+// so that concurrent syscalls of one address space rarely share a slot.
+const (
+	slotPath0    = 0
+	slotPath1    = pathMax + 256
+	slotStruct   = 2 * (pathMax + 256)
+	slotSize     = 3 * 4096
+	scratchSlots = 64
+	scratchSize  = slotSize * scratchSlots
+)
+
+func (mm *mmState) contains(p uint64) bool {
+	return mm.scratch != 0 && uintptr(p) >= mm.scratch && uintptr(p) < mm.scratch+scratchSize
+}
+
+func (t *task) slot() uintptr {
+	return t.mm.scratch + uintptr(t.tid%scratchSlots)*slotSize
+}
+
+// stop collects what the handling of one seccomp stop decided.
+type stop struct {
+	t       *task
+	ent     *Sysent
+	args    [6]uint64
+	changed bool
+	// writes are copied into the scratch slot before the registers change.
+	writes []scratchWrite
+	skip   bool
+	ret    int64
+	exit   exitAction
+}
+
+type scratchWrite struct {
+	off  uintptr
+	data []byte
+	// relocs are offsets in data of 8-byte scratch-slot offsets that must
+	// become absolute addresses once the slot is known (pointers inside a
+	// copied struct).
+	relocs []int
+}
+
+// onSeccomp handles a RET_TRACE stop.
+//
+// Preconditions: called on the tracer's locked OS thread.
+func (e *engine) onSeccomp(t *task) {
+	if err := linux.GetSyscallInfo(t.tid, &e.info); err != nil || e.info.Op != linux.SyscallInfoSeccomp {
+		e.resume(t, 0)
+		return
+	}
+	ent := lookupSysent(int(e.info.Nr))
+	s := stop{t: t, ent: ent, args: e.info.Args}
+	switch {
+	case ent == nil:
+		// The filter traced a number the table does not know: never let
+		// it reach the kernel untranslated.
+		s.fail(unix.ENOSYS)
+	case ent.Kind == KindPath:
+		e.translatePaths(&s)
+	case ent.Kind == KindSpecial:
+		e.special(&s)
+	}
+	e.apply(&s)
+}
+
+func (s *stop) fail(errno syscall.Errno) {
+	s.skip = true
+	s.ret = -int64(errno)
+}
+
+// apply writes the decisions of a stop into the tracee and resumes it.
+func (e *engine) apply(s *stop) {
+	t := s.t
+	if s.skip {
+		if err := getRegs(t.tid, &e.regs); err == nil {
+			if err := regsSkip(t.tid, &e.regs, s.ret); err != nil {
+				e.log.Debug("skip", "tid", t.tid, "error", err)
+			}
+		}
+		e.resume(t, 0)
+		return
+	}
+	if len(s.writes) > 0 || s.changed {
+		if len(s.writes) > 0 && t.mm.scratch == 0 {
+			// No scratch area yet in this address space: inject an mmap in
+			// place of this syscall, then make the tracee run the syscall
+			// again; its next stop finds the area.
+			e.injectMmap(t)
+			return
+		}
+		base := t.slot()
+		for _, w := range s.writes {
+			for _, r := range w.relocs {
+				binary.LittleEndian.PutUint64(w.data[r:], uint64(base)+binary.LittleEndian.Uint64(w.data[r:]))
+			}
+			if err := linux.WriteMem(t.tid, base+w.off, w.data); err != nil {
+				e.log.Debug("write scratch", "tid", t.tid, "error", err)
+				s.fail(unix.EFAULT)
+				s.writes = nil
+				e.apply(s)
+				return
+			}
+		}
+		for i := range s.args {
+			if s.args[i]&scratchRelative != 0 {
+				s.args[i] = uint64(base) + (s.args[i] &^ scratchRelative)
+			}
+		}
+		if err := e.setArgs(t, s.args); err != nil {
+			e.log.Debug("set args", "tid", t.tid, "error", err)
+			s.fail(unix.EFAULT)
+			s.writes, s.changed = nil, false
+			e.apply(s)
+			return
+		}
+	}
+	t.exit = s.exit
+	if s.exit != exitNone {
+		if err := linux.Syscall(t.tid, 0); err != nil && !errors.Is(err, unix.ESRCH) {
+			e.log.Debug("syscall", "tid", t.tid, "error", err)
+		}
+		return
+	}
+	e.resume(t, 0)
+}
+
+// scratchRelative marks an argument value as an offset into the task's
+// scratch slot, resolved once the slot's address is known.
+const scratchRelative = 1 << 63
+
+func (e *engine) setArgs(t *task, args [6]uint64) error {
+	if e.setInfoOK >= 0 {
+		e.info.Args = args
+		err := linux.SetSyscallInfo(t.tid, &e.info)
+		if err == nil {
+			e.setInfoOK = 1
+			return nil
+		}
+		if e.setInfoOK == 1 {
+			return err
+		}
+		e.setInfoOK = -1
+	}
+	if err := getRegs(t.tid, &e.regs); err != nil {
+		return err
+	}
+	for i, a := range args {
+		*regsArg(&e.regs, i) = a
+	}
+	return setRegs(t.tid, &e.regs)
+}
+
+func (e *engine) injectMmap(t *task) {
+	if err := getRegs(t.tid, &t.saved); err != nil {
+		e.resume(t, 0)
+		return
+	}
+	r := t.saved
+	args := [6]uint64{0, scratchSize, unix.PROT_READ | unix.PROT_WRITE, unix.MAP_PRIVATE | unix.MAP_ANONYMOUS, ^uint64(0), 0}
+	if err := regsSetSyscall(t.tid, &r, unix.SYS_MMAP, args); err != nil {
+		e.resume(t, 0)
+		return
+	}
+	t.exit = exitMmap
+	if err := linux.Syscall(t.tid, 0); err != nil {
+		e.log.Debug("syscall", "tid", t.tid, "error", err)
+	}
+}
+
+// onSyscallExit finishes what a seccomp stop started.
+//
+// Preconditions: called on the tracer's locked OS thread.
+func (e *engine) onSyscallExit(t *task) {
+	act := t.exit
+	t.exit = exitNone
+	switch act {
+	case exitMmap:
+		if err := getRegs(t.tid, &e.regs); err == nil {
+			ret := regsRet(&e.regs)
+			if ret < 0 && ret > -4096 {
+				// Out of memory in the tracee: fail the original syscall.
+				r := t.saved
+				regsSetRet(t.tid, &r, ret)
+				e.resume(t, 0)
+				return
+			}
+			t.mm.scratch = uintptr(ret)
+		}
+		if err := regsRestart(t.tid, &t.saved); err != nil {
+			e.log.Debug("restart", "tid", t.tid, "error", err)
+		}
+	case exitChdir:
+		if e.exitRet(t) == 0 {
+			t.fs.guestCwd = t.exitGuest[0]
+			t.fs.hostCwd = trimSlash(t.exitHost)
+		}
+	case exitFchdir:
+		if e.exitRet(t) == 0 {
+			e.refreshCwd(t)
+		}
+	case exitReadlink:
+		e.fixReadlink(t)
+	case exitInvalidate:
+		if e.exitRet(t) == 0 {
+			for _, g := range t.exitGuest {
+				if g != "" {
+					e.res.Invalidate(g)
+				}
+			}
+		}
+	}
+	t.exitGuest = [2]string{}
+	e.resume(t, 0)
+}
+
+func (e *engine) exitRet(t *task) int64 {
+	if err := linux.GetSyscallInfo(t.tid, &e.info); err != nil || e.info.Op != linux.SyscallInfoExit {
+		return -int64(unix.EIO)
+	}
+	return e.info.ExitRval()
+}
+
+func (e *engine) refreshCwd(t *task) {
+	host, err := readlinkString("/proc/" + strconv.Itoa(t.tid) + "/cwd")
+	if err != nil {
+		return
+	}
+	t.fs.hostCwd = host
+	if g, ok := e.res.GuestPath(host); ok {
+		t.fs.guestCwd = g
+	} else {
+		t.fs.guestCwd = host
+	}
+}
+
+// fixReadlink maps the host path a /proc magic link returned to the guest.
+func (e *engine) fixReadlink(t *task) {
+	n := e.exitRet(t)
+	if n <= 0 || uint64(n) > t.exitSize {
+		return
+	}
+	buf := e.buf[:n]
+	if got, err := linux.ReadMem(t.tid, uintptr(t.exitBuf), buf); err != nil || got != int(n) {
+		return
+	}
+	if buf[0] != '/' {
+		return
+	}
+	g, ok := e.res.GuestPath(string(buf))
+	if !ok || g == string(buf) {
+		return
+	}
+	out := []byte(g)
+	if uint64(len(out)) > t.exitSize {
+		out = out[:t.exitSize]
+	}
+	if linux.WriteMem(t.tid, uintptr(t.exitBuf), out) != nil {
+		return
+	}
+	if getRegs(t.tid, &e.regs) == nil {
+		regsSetRet(t.tid, &e.regs, int64(len(out)))
+	}
+}
+
+func readlinkString(p string) (string, error) {
+	var b [pathMax]byte
+	for {
+		n, err := unix.Readlink(p, b[:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return string(b[:n]), nil
+	}
+}
+
+// readPath reads a NUL-terminated path from the tracee, failing the way
+// the kernel's getname does.
+func (e *engine) readPath(t *task, addr uint64) (string, syscall.Errno) {
+	n, err := linux.ReadMem(t.tid, uintptr(addr), e.buf[:pathMax])
+	if err != nil || n == 0 {
+		// An unreadable pointer: fail closed rather than let the kernel
+		// read memory another thread may fill in the meantime.
+		var v [8]byte
+		word, perr := linux.PeekData(t.tid, uintptr(addr))
+		if perr != nil {
+			return "", unix.EFAULT
+		}
+		for i := range v {
+			v[i] = byte(word >> (8 * i))
+		}
+		if i := bytes.IndexByte(v[:], 0); i >= 0 {
+			return string(v[:i]), 0
+		}
+		return "", unix.EFAULT
+	}
+	if i := bytes.IndexByte(e.buf[:n], 0); i >= 0 {
+		return string(e.buf[:i]), 0
+	}
+	if n < pathMax {
+		return "", unix.EFAULT
+	}
+	return "", unix.ENAMETOOLONG
+}
+
+// guestBase returns the guest directory a relative path starts from.
+func (e *engine) guestBase(t *task, dirfd int32) (string, syscall.Errno) {
+	if dirfd == unix.AT_FDCWD {
+		return t.fs.guestCwd, 0
+	}
+	if dirfd < 0 {
+		return "", unix.EBADF
+	}
+	host, err := readlinkString("/proc/" + strconv.Itoa(t.tid) + "/fd/" + strconv.Itoa(int(dirfd)))
+	if err != nil {
+		return "", unix.EBADF
+	}
+	if !strings.HasPrefix(host, "/") {
+		return "", unix.ENOTDIR
+	}
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/"+strconv.Itoa(t.tid)+"/fd/"+strconv.Itoa(int(dirfd)), &st); err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return "", unix.ENOTDIR
+	}
+	if g, ok := e.res.GuestPath(host); ok {
+		return g, 0
+	}
+	return host, 0
+}
+
+// pathRequest is one path argument after it has been read.
+type pathRequest struct {
+	arg    int
+	path   string
+	dirfd  int32
+	op     redirect.Op
+	follow bool
+}
+
+// translate resolves one path argument and records the rewrite. It returns
+// the answer, or false when the stop has been failed.
+func (e *engine) translate(s *stop, pr pathRequest, off uintptr) (redirect.Answer, bool) {
+	t := s.t
+	guest := pr.path
+	if !strings.HasPrefix(guest, "/") {
+		base, errno := e.guestBase(t, pr.dirfd)
+		if errno != 0 {
+			s.fail(errno)
+			return redirect.Answer{}, false
+		}
+		if base == "/" {
+			guest = "/" + guest
+		} else {
+			guest = base + "/" + guest
+		}
+	}
+	ans := e.res.Resolve(redirect.Request{Path: guest, Op: pr.op, Follow: pr.follow, Pid: t.tgid, Tid: t.tid})
+	if ans.Errno != 0 {
+		e.decided(s, guest, pr, ans)
+		s.fail(ans.Errno)
+		return ans, false
+	}
+	if ans.Host == pr.path {
+		return ans, true
+	}
+	if pr.path[0] != '/' && pr.dirfd == unix.AT_FDCWD && len(ans.Host) == len(t.fs.hostCwd)+1+len(pr.path) &&
+		strings.HasPrefix(ans.Host, t.fs.hostCwd) && ans.Host[len(t.fs.hostCwd)] == '/' && strings.HasSuffix(ans.Host, pr.path) {
+		return ans, true
+	}
+	if len(ans.Host) >= pathMax {
+		s.fail(unix.ENAMETOOLONG)
+		return ans, false
+	}
+	e.decided(s, guest, pr, ans)
+	data := make([]byte, len(ans.Host)+1)
+	copy(data, ans.Host)
+	s.writes = append(s.writes, scratchWrite{off: off, data: data})
+	if pr.arg >= 0 {
+		s.args[pr.arg] = scratchRelative | uint64(off)
+	}
+	s.changed = true
+	return ans, true
+}
+
+func (e *engine) decided(s *stop, guest string, pr pathRequest, ans redirect.Answer) {
+	if e.cfg.OnDecision == nil {
+		return
+	}
+	name := ""
+	if s.ent != nil {
+		name = s.ent.Name
+	}
+	e.cfg.OnDecision(Decision{Pid: s.t.tgid, Syscall: name, Request: redirect.Request{Path: guest, Op: pr.op, Follow: pr.follow}, Answer: ans})
+}
+
+// openOp classifies an open by its flags.
+func openOp(flags uint64) (redirect.Op, bool) {
+	op := redirect.OpRead
+	if flags&unix.O_ACCMODE != unix.O_RDONLY || flags&unix.O_TRUNC != 0 {
+		op = redirect.OpWrite
+	}
+	if flags&unix.O_CREAT != 0 || flags&unix.O_TMPFILE == unix.O_TMPFILE {
+		op = redirect.OpCreate
+	}
+	follow := flags&unix.O_NOFOLLOW == 0 && flags&(unix.O_CREAT|unix.O_EXCL) != unix.O_CREAT|unix.O_EXCL
+	return op, follow
+}
+
+// translatePaths handles a table-described path syscall.
+func (e *engine) translatePaths(s *stop) {
+	ent := s.ent
+	var flags uint64
+	if ent.FlagsArg >= 0 {
+		flags = s.args[ent.FlagsArg]
+	}
+	var guests [2]string
+	var hosts [2]string
+	for i, pa := range ent.Paths {
+		ptr := s.args[pa.Arg]
+		if ptr == 0 || s.t.mm.contains(ptr) {
+			// NULL means "the fd itself" (utimensat) or EFAULT from the
+			// kernel; a pointer into the scratch area is a restarted
+			// syscall vroot already translated.
+			continue
+		}
+		p, errno := e.readPath(s.t, ptr)
+		if errno != 0 {
+			s.fail(errno)
+			return
+		}
+		if p == "" {
+			if pa.EmptyPathBit != 0 && flags&uint64(pa.EmptyPathBit) != 0 {
+				continue
+			}
+			s.fail(unix.ENOENT)
+			return
+		}
+		pr := pathRequest{arg: int(pa.Arg), path: p, dirfd: unix.AT_FDCWD, op: pa.Op}
+		if pa.Dirfd >= 0 {
+			pr.dirfd = int32(s.args[pa.Dirfd])
+		}
+		switch pa.Follow {
+		case FollowAlways:
+			pr.follow = true
+		case FollowNever:
+		case FollowUnlessFlag:
+			pr.follow = flags&uint64(pa.Bit) == 0
+		case FollowIfFlag:
+			pr.follow = flags&uint64(pa.Bit) != 0
+		case FollowOpen:
+			f := flags
+			if ent.FlagsArg < 0 {
+				f = unix.O_CREAT | unix.O_WRONLY | unix.O_TRUNC // creat(2)
+			}
+			pr.op, pr.follow = openOp(f)
+			if !pa.OpenFlags {
+				pr.op = pa.Op
+			}
+		}
+		if pa.OpenFlags && pa.Follow != FollowOpen {
+			f := flags
+			if ent.FlagsArg < 0 {
+				f = unix.O_CREAT | unix.O_WRONLY | unix.O_TRUNC
+			}
+			pr.op, _ = openOp(f)
+		}
+		off := uintptr(slotPath0)
+		if i > 0 {
+			off = slotPath1
+		}
+		ans, ok := e.translate(s, pr, off)
+		if !ok {
+			return
+		}
+		guests[i], hosts[i] = ans.Guest, ans.Host
+		switch pa.Op {
+		case redirect.OpChdir:
+			if ent.Exit {
+				s.exit = exitChdir
+				s.t.exitGuest[0] = ans.Guest
+				s.t.exitHost = ans.Host
+			}
+		case redirect.OpDelete:
+			s.exit = exitInvalidate
+		}
+		if ent.Exit && pa.Follow == FollowNever && pa.Op == redirect.OpRead && strings.HasPrefix(ans.Host, "/proc/") && int(pa.Arg)+2 < 6 {
+			// readlink of a /proc magic link returns a host path.
+			s.exit = exitReadlink
+			s.t.exitBuf = s.args[pa.Arg+1]
+			s.t.exitSize = s.args[pa.Arg+2]
+		}
+	}
+	if s.exit == exitInvalidate {
+		s.t.exitGuest = guests
+	}
+	_ = hosts
+}
