@@ -1,0 +1,167 @@
+// Package cli owns vroot's command line: the grammar (vroot's flags, then
+// the command, whose own flags are never touched), the subcommands, the
+// order in which profiles and flags make up the filemap, what is printed,
+// and how every outcome maps to an exit code (the command's own, or 125 for
+// vroot's failures). cmd/vroot is a thin main over Main; the tracing itself
+// belongs to the vroot package.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/vroot-dev/vroot"
+	"github.com/vroot-dev/vroot/filemap"
+)
+
+// errNotImplemented is vroot's, so that callers can test for it with
+// errors.Is whichever layer refused.
+var errNotImplemented = vroot.ErrNotImplemented
+
+// exitError ends Main with a given exit code. With a nil err nothing more
+// is printed: the command already spoke for itself, or run did.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// Main runs vroot with args (without the program name) and returns the
+// process exit code. Every error is printed once, on one line, as
+// "vroot: ...".
+func Main(ctx context.Context, args []string, stdin, stdout, stderr *os.File) int {
+	return exitCode(run(ctx, args, stdin, stdout, stderr), stderr)
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	code := vroot.ExitVrootError
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code, err = ee.code, ee.err
+	}
+	if err != nil {
+		// Lower layers sometimes say "vroot:" themselves; say it once.
+		fmt.Fprintf(stderr, "vroot: %s\n", strings.TrimPrefix(err.Error(), "vroot: "))
+	}
+	return code
+}
+
+func run(ctx context.Context, args []string, stdin, stdout, stderr *os.File) error {
+	o, err := parseArgs(args)
+	if err != nil {
+		return fmt.Errorf("%w (see vroot help)", err)
+	}
+	switch o.cmd {
+	case cmdHelp:
+		_, err := io.WriteString(stdout, usage())
+		return err
+	case cmdVersion:
+		_, err := fmt.Fprintln(stdout, versionString())
+		return err
+	case cmdCheck:
+		return check(o, stdout, stderr)
+	case cmdRun:
+		if len(o.args) == 0 {
+			fmt.Fprintf(stderr, "vroot: no command given\n\n%s", usage())
+			return &exitError{code: vroot.ExitVrootError}
+		}
+		return runCommand(ctx, o, stdin, stdout, stderr)
+	default:
+		return fmt.Errorf("%s: %w", o.cmd, errNotImplemented)
+	}
+}
+
+// check loads and compiles the filemap exactly as a run would, and prints
+// it instead of running anything.
+func check(o *options, stdout, stderr io.Writer) error {
+	if err := o.notImplemented(); err != nil {
+		return err
+	}
+	e, err := hostEnv()
+	if err != nil {
+		return err
+	}
+	p, err := makePlan(o, e)
+	if err != nil {
+		return err
+	}
+	if err := p.print(stdout); err != nil {
+		return err
+	}
+	if err := p.runnable(); err != nil {
+		// Shown, not failed: check is how one reads a profile, and the
+		// shipped strict profile must be readable before it is runnable.
+		fmt.Fprintf(stderr, "vroot: note: a run would fail: %v\n", err)
+	}
+	return nil
+}
+
+// runCommand runs o.args under the tracer; its exit code becomes vroot's.
+func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File) error {
+	if err := o.notImplemented(); err != nil {
+		return err
+	}
+	e, err := hostEnv()
+	if err != nil {
+		return err
+	}
+	p, err := makePlan(o, e)
+	if err != nil {
+		return err
+	}
+	if err := p.runnable(); err != nil {
+		return err
+	}
+	log := hclog.New(&hclog.LoggerOptions{
+		Name:       "vroot",
+		Level:      o.level(),
+		Output:     stderr,
+		JSONFormat: o.logFormat == "json",
+		Color:      hclog.ColorOff,
+	})
+	res, err := vroot.Run(ctx, vroot.Config{
+		Args:   o.args,
+		Env:    os.Environ(),
+		Dir:    e.cwd,
+		Stdin:  stdin,
+		Stdout: stdout,
+		Stderr: stderr,
+		Map:    p.m,
+		Logger: log,
+	})
+	// Printed even when Run failed: what was refused before the failure
+	// may explain it.
+	if !o.quiet {
+		printViolations(stderr, res.Violations)
+	}
+	if err != nil {
+		return &exitError{code: vroot.ExitVrootError, err: err}
+	}
+	if res.ExitCode != 0 {
+		return &exitError{code: res.ExitCode}
+	}
+	return nil
+}
+
+func printViolations(w io.Writer, vs []vroot.Violation) {
+	for _, v := range vs {
+		fmt.Fprintf(w, "vroot: denied: %s %s (%s, rule %s)\n", v.Syscall, v.Guest, filemap.ErrnoName(v.Errno), v.Rule)
+	}
+}
