@@ -69,9 +69,12 @@ func (e *engine) onSeccomp(t *task) {
 	ent := lookupSysent(int(e.info.Nr))
 	s := stop{t: t, ent: ent, args: e.info.Args}
 	switch {
+	case ent == nil && isNoPath(int(e.info.Nr)):
+		// The build's own filter asked for a trace of a call that carries
+		// no path: nothing to translate.
 	case ent == nil:
-		// The filter traced a number the table does not know: never let
-		// it reach the kernel untranslated.
+		// A number the table does not know: never let it reach the kernel
+		// untranslated.
 		s.fail(unix.ENOSYS)
 	case ent.Kind == KindPath:
 		e.translatePaths(&s)
@@ -449,11 +452,10 @@ func (e *engine) translatePaths(s *stop) {
 			return
 		}
 		if p == "" {
-			if pa.EmptyPathBit != 0 && flags&uint64(pa.EmptyPathBit) != 0 {
-				continue
-			}
-			s.fail(unix.ENOENT)
-			return
+			// An empty path names no file: the kernel either fails it
+			// with ENOENT or acts on the dirfd (AT_EMPTY_PATH,
+			// readlinkat(fd, "")), which was opened through vroot.
+			continue
 		}
 		pr := pathRequest{arg: int(pa.Arg), path: p, dirfd: unix.AT_FDCWD, op: pa.Op}
 		if pa.Dirfd >= 0 {

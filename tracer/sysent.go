@@ -77,4 +77,12 @@ type Sysent struct {
 	// Exit asks for a syscall-exit stop (the result must be mapped back or
 	// the engine must record the effect: getcwd, readlink*, chdir, fchdir).
 	Exit bool
+	// TraceIfArgs, for a KindSpecial row, is a mask of argument indexes
+	// (bit i for argument i): when non-zero, the filter traces the call
+	// only if one of those arguments is non-zero and allows it untraced
+	// otherwise. sendto names a destination only through argument 4, which
+	// glibc's send() leaves NULL: a send on a connected socket must not
+	// cost a stop. KindPath rows leave it zero: the filter derives their
+	// mask from Paths (a NULL path pointer names nothing to translate).
+	TraceIfArgs uint8
 }
