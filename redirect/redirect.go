@@ -47,6 +47,12 @@ type Request struct {
 	// Pid and Tid identify the process (thread group) and thread, so that
 	// /proc/self and /proc/thread-self mean the tracee.
 	Pid, Tid int
+	// ArgLen is the length of the path as the process passed it, when that
+	// is not Path (a relative path the tracer joined); 0 means len(Path).
+	// The kernel refuses PATH_MAX bytes or more with ENAMETOOLONG before
+	// any lookup, and only on what the process passed: a joined Path may
+	// be longer.
+	ArgLen int
 }
 
 // Answer is what the tracer applies.
@@ -60,4 +66,25 @@ type Answer struct {
 	Guest string
 	// Rule is the filemap rule that decided; nil if none matched.
 	Rule *filemap.Rule
+}
+
+// Options configure a Resolver.
+type Options struct {
+	// Stage is the staging directory. Empty means there is no stage yet:
+	// redirect rules are served from their lower layers only. When set,
+	// STAGE/root mirrors the guest tree and is the topmost layer of every
+	// redirect rule for reads (see layersFor; whiteouts and the write side
+	// of the overlay come with the stage work).
+	Stage string
+	// AskFunc decides an access under an ask rule: 0 allows it (the path is
+	// then served like a grant, host path = guest path), anything else is
+	// the errno the guest gets. It is called for the last component of every
+	// request that ends under an ask rule, and for each directory walked
+	// through under one when that directory is not cached yet, so it must be
+	// cheap, cache its own answers, and be safe for concurrent use. Nil means
+	// every ask is refused with EACCES.
+	//
+	// TODO(ask): the handler kinds of the design (tty prompt, JSON-lines
+	// socket, built-in policy) plug in here.
+	AskFunc func(rule *filemap.Rule, guest string, req Request) syscall.Errno
 }

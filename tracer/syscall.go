@@ -377,7 +377,7 @@ func (e *engine) translate(s *stop, pr pathRequest, off uintptr) (redirect.Answe
 			guest = base + "/" + guest
 		}
 	}
-	ans := e.res.Resolve(redirect.Request{Path: guest, Op: pr.op, Follow: pr.follow, Pid: t.tgid, Tid: t.tid})
+	ans := e.res.Resolve(redirect.Request{Path: guest, ArgLen: len(pr.path), Op: pr.op, Follow: pr.follow, Pid: t.tgid, Tid: t.tid})
 	if ans.Errno != 0 {
 		e.decided(s, guest, pr, ans)
 		s.fail(ans.Errno)
