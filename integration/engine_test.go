@@ -254,3 +254,26 @@ func TestKillingVrootKillsBuild(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestEveryWayToSpawn: vfork, posix_spawn and clone3 children are traced
+// (their exec of a mapped path is translated) and their statuses are right.
+func TestEveryWayToSpawn(t *testing.T) {
+	tree := errnoTree(t)
+	guest := guestFor(t, tree)
+	write(t, filepath.Join(tree, "exit7"), "#!/bin/sh\nexit 7\n", 0o755)
+	r := vroot(t, "/", "--map", guest+"="+tree, "--", bin("spawn"), guest+"/exit7")
+	want := "vfork: exit 7\nposix_spawn: exit 7\nclone3: exit 7\n"
+	if r.code != 0 || r.stdout != want {
+		t.Fatalf("exit %d stdout %q want %q stderr %q", r.code, r.stdout, want, r.stderr)
+	}
+}
+
+// TestGroupStop: a build that stops itself and is continued by a child
+// resumes (group-stop is kept with PTRACE_LISTEN, SIGCONT reaches it).
+func TestGroupStop(t *testing.T) {
+	dir := worldDir(t, "vroot-it-stop-")
+	r := vroot(t, dir, "--", "sh", "-c", "(sleep 0.3; kill -CONT $$) & kill -STOP $$; echo resumed; wait")
+	if r.code != 0 || r.stdout != "resumed\n" {
+		t.Fatalf("exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
