@@ -64,6 +64,20 @@ func BenchmarkResolveCached(b *testing.B) {
 		r := newResolver(b, Options{}, redirect("/", sdk, host))
 		benchResolve(b, r, Request{Path: "/lib/libz.so.1", Follow: true})
 	})
+	b.Run("stage-lower", func(b *testing.B) {
+		// With a stage that does not have the directory: one lstat, as
+		// without one (the whiteout check is an atomic load).
+		r := newResolver(b, Options{Stage: newStage(b)}, redirect("/", host))
+		benchResolve(b, r, Request{Path: benchHeader, Follow: true})
+	})
+	b.Run("stage-staged-dir", func(b *testing.B) {
+		// The stage has the directory, not the name, and there are
+		// whiteouts: lstat in the stage, a whiteout lookup, lstat below.
+		s := newStage(b, "usr/include/x86_64-linux-gnu/bits/other.h")
+		s.record(false, rec{'W', "/usr/include/x86_64-linux-gnu/bits/gone.h"})
+		r := newResolver(b, Options{Stage: s}, redirect("/", host))
+		benchResolve(b, r, Request{Path: benchHeader, Follow: true})
+	})
 	b.Run("sdk-parallel", func(b *testing.B) {
 		r := newResolver(b, Options{}, redirect("/", sdk, host))
 		req := Request{Path: benchHeader, Follow: true}

@@ -27,6 +27,15 @@ type dirEntry struct {
 	// native: a /proc magic link led outside the guest view; hosts[0] is the
 	// host path the kernel resolves the rest in, and guest is empty.
 	native bool
+	// The overlay, for a directory under a redirect rule when there is a
+	// stage: stage is its path in the stage (whether or not the stage has
+	// it), staged says hosts[0] is that path, and look is where its names
+	// are looked up: the stage directory, then the lower ones (hosts with
+	// the stage's path in front when it is not staged). An opaque staged
+	// directory has no lower directories.
+	stage  string
+	staged bool
+	look   []string
 }
 
 // cached is a directory and the number of symlinks a walk of the key it is

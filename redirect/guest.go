@@ -21,6 +21,11 @@ import (
 // reachable through another rule): the tracer then shows the host path as
 // it is, the best it can do for a getcwd or readlink answer.
 //
+// With a stage, a path under STAGE/root maps through the stage layers of
+// redirect rules, a synthesized listing (STAGE/.vroot/merged/N, and below
+// it) maps to the merged guest directory it lists, and nothing else under
+// the stage has a guest name.
+//
 // GuestPath does no I/O: it does not check that host exists, nor that its
 // layer is the one that wins for that guest path (a file shadowed by a
 // higher layer still maps to its guest name).
@@ -35,10 +40,29 @@ func (r *Resolver) GuestPath(host string) (string, bool) {
 		}
 		return g + " (deleted)", true
 	}
+	// The stage is invisible: only its root, through the stage layers of
+	// redirect rules, and its synthesized listings have guest names.
+	inStage := false
+	if s := r.st; s != nil {
+		if g, ok, merged := s.mergedPath(host); merged {
+			return g, ok
+		}
+		if _, in := under(host, s.dir); in {
+			if _, ok := under(host, s.root); !ok {
+				return "", false
+			}
+			inStage = true
+		}
+	}
 	for _, v := range r.rev {
 		rest, ok := under(host, v.host)
 		if !ok {
 			continue
+		}
+		if inStage {
+			if _, ok := under(v.host, r.st.root); !ok {
+				continue
+			}
 		}
 		g := v.rule.Path
 		switch {
@@ -53,7 +77,7 @@ func (r *Resolver) GuestPath(host string) (string, bool) {
 			return g, true
 		}
 	}
-	if r.m.Lookup(host) == nil {
+	if !inStage && r.m.Lookup(host) == nil {
 		return host, true
 	}
 	return "", false

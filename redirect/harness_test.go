@@ -253,3 +253,16 @@ func short(p string) string {
 	}
 	return fmt.Sprintf("%s...(%d bytes)...%s", p[:50], len(p), p[len(p)-50:])
 }
+
+// newStage opens a stage in a fresh directory, with specs written in its
+// root, and closes it when the test ends.
+func newStage(tb testing.TB, specs ...string) *Stage {
+	tb.Helper()
+	s, err := OpenStage(filepath.Join(tb.TempDir(), "stage"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	parseTree(specs...).write(tb, s.Root())
+	return s
+}

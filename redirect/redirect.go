@@ -3,8 +3,10 @@
 // kernel would on the merged tree the filemap describes, and answers with the
 // host path the kernel must be given, or the errno the guest must see. It
 // also maps host paths the kernel hands back (getcwd, /proc magic links) to
-// guest paths. It knows nothing of ptrace: the tracer asks, it answers, and
-// it is safe to call from several goroutines.
+// guest paths, and keeps the overlay of redirect rules: writes land in a
+// Stage, reads see the stage over the lower layers (see Resolver). It knows
+// nothing of ptrace: the tracer asks, it answers, and it is safe to call from
+// several goroutines.
 package redirect
 
 import (
@@ -24,14 +26,18 @@ const (
 	// OpChdir: chdir, chroot.
 	OpChdir
 	// OpWrite modifies an existing object: open for writing, truncate,
-	// chmod, chown, utimes, setxattr, removexattr.
+	// chmod, chown, utimes, setxattr, removexattr, and link's old path
+	// (the object that gets a second name).
 	OpWrite
 	// OpCreate makes a new name: mkdir, mknod, symlink (link path), link
-	// (new path), rename (new path), bind of an AF_UNIX socket, and open
-	// with O_CREAT.
+	// (new path), rename (new path, with Request.Replace), bind of an
+	// AF_UNIX socket, and open with O_CREAT.
 	OpCreate
-	// OpDelete removes a name: unlink, rmdir, rename (old path).
+	// OpDelete removes a name: unlink, rmdir (with Request.RemoveDir).
 	OpDelete
+	// OpMove is rename's old path: the name goes away, but its object
+	// (contents included) lives on under the new name.
+	OpMove
 )
 
 // Request is one path argument of one syscall.
@@ -53,11 +59,47 @@ type Request struct {
 	// any lookup, and only on what the process passed: a joined Path may
 	// be longer.
 	ArgLen int
+
+	// Open: the path is being opened (open, openat, openat2, creat). An
+	// open for reading of a merged directory is answered with a
+	// synthesized listing (see Resolver); an open for writing of a
+	// directory, a symlink not followed or a special file copies nothing
+	// up (the kernel refuses, or the open changes no file).
+	Open bool
+	// Trunc: O_TRUNC. A copy-up need not copy the contents.
+	Trunc bool
+	// Excl: an exclusive create (mkdir, mknod, symlink, link's new path,
+	// bind, O_CREAT|O_EXCL): a name that exists in the merged view fails
+	// with EEXIST.
+	Excl bool
+	// RemoveDir: OpDelete is rmdir, or unlinkat with AT_REMOVEDIR.
+	RemoveDir bool
+	// Replace: OpCreate is rename's new path: an existing name is
+	// replaced, never copied up.
+	Replace bool
 }
+
+// AfterKind says what Commit must do once the syscall's result is known.
+type AfterKind uint8
+
+const (
+	// AfterNone: nothing; the tracer need not call Commit.
+	AfterNone AfterKind = iota
+	// AfterWhiteout: on success, the name now hides the lower layers'
+	// entry of the same name.
+	AfterWhiteout
+	// AfterCreated: on success, a name was created in the stage: a
+	// whiteout on it is cleared, and a directory created over a lower name
+	// becomes opaque. On failure, a placeholder Resolve made is removed.
+	AfterCreated
+	// AfterChanged: on success, something changed: the cache is dropped.
+	AfterChanged
+)
 
 // Answer is what the tracer applies.
 type Answer struct {
-	// Host is the path to hand to the kernel. Empty when Errno is set.
+	// Host is the path to hand to the kernel. Empty when Errno is set or
+	// Skip is.
 	Host string
 	// Errno, when non-zero, fails the syscall without running it.
 	Errno syscall.Errno
@@ -66,16 +108,27 @@ type Answer struct {
 	Guest string
 	// Rule is the filemap rule that decided; nil if none matched.
 	Rule *filemap.Rule
+	// Skip: the effect is already done (a lower entry was whited out): the
+	// tracer must not run the syscall, and returns 0.
+	Skip bool
+	// After is what Commit must do once the syscall's result is known: the
+	// tracer calls Commit for every Answer whose After is not AfterNone.
+	After AfterKind
+
+	// Private to Commit.
+	mark        string // canonical guest path of the name the marks apply to
+	lower       bool   // a lower layer has the name (AfterCreated)
+	placeholder bool   // Resolve made a placeholder at the stage path
 }
 
 // Options configure a Resolver.
 type Options struct {
-	// Stage is the staging directory. Empty means there is no stage yet:
-	// redirect rules are served from their lower layers only. When set,
-	// STAGE/root mirrors the guest tree and is the topmost layer of every
-	// redirect rule for reads (see layersFor; whiteouts and the write side
-	// of the overlay come with the stage work).
-	Stage string
+	// Stage is the staging directory (see OpenStage), the topmost layer of
+	// every redirect rule; it receives every write under a redirect rule.
+	// Nil means there is no stage: redirect rules are served from their
+	// lower layers only, and writes under them fail with EROFS (the host
+	// is read-only).
+	Stage *Stage
 	// AskFunc decides an access under an ask rule: 0 allows it (the path is
 	// then served like a grant, host path = guest path), anything else is
 	// the errno the guest gets. It is called for the last component of every

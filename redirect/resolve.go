@@ -19,6 +19,20 @@ type walker struct {
 	volatile bool
 	// denied is the deny or ask rule that refused, for Answer.Rule.
 	denied *filemap.Rule
+	// dry: stop before a write under the overlay, and capture it in fin.
+	dry bool
+	fin final
+}
+
+// final is the last component of a dry walk that writes under the overlay:
+// the name in d, or the directory dir itself (OpWrite on ".", "..", "/").
+type final struct {
+	ok    bool
+	d     *dirEntry
+	name  string
+	c     child
+	dir   *dirEntry
+	slash bool
 }
 
 // Resolve canonicalises req.Path in guest space, one component at a time as
@@ -31,10 +45,12 @@ type walker struct {
 // Host; for OpCreate and OpDelete a last component "." or ".." or the root
 // is answered with a host path that ends the same way, so that the kernel
 // gives each syscall its own errno (EEXIST, EISDIR, EINVAL, ENOTEMPTY,
-// EBUSY). A missing name is placed in the topmost layer that has its parent
-// directory, so that a create succeeds where the merged tree has the parent.
-// Until there is a stage, writes under a redirect rule go to the lower
-// layer that holds the name.
+// EBUSY). Outside the overlay, a missing name is placed in the topmost layer
+// that has its parent directory, so that a create succeeds where the merged
+// tree has the parent. Under a redirect rule, writes are the overlay's (see
+// Resolver): with a stage they land there, and the answer may carry Skip
+// and After (the tracer then calls Commit); without one they fail with
+// EROFS.
 //
 // Relative paths are taken from "/" (the tracer joins them to the guest cwd
 // or dirfd before asking).
@@ -53,27 +69,43 @@ type walker struct {
 // a /proc magic link led outside the guest view (the kernel resolves those
 // as they are).
 func (r *Resolver) Resolve(req Request) Answer {
+	var w walker // on the stack: the hot path allocates nothing for it
+	a, ok := r.walk(&w, req, false)
+	if !ok {
+		return a
+	}
+	return w.finish(a)
+}
+
+// walk runs a Resolve in w; with dry, a write under the overlay stops
+// before it changes anything, its last component captured in w.fin (see
+// ResolveRename). ok=false means a is the answer already.
+func (r *Resolver) walk(w *walker, req Request, dry bool) (a Answer, ok bool) {
 	p := req.Path
 	if n := req.ArgLen; n >= pathMax || n == 0 && len(p) >= pathMax {
-		return Answer{Errno: syscall.ENAMETOOLONG}
+		return Answer{Errno: syscall.ENAMETOOLONG}, false
 	}
 	if p == "" {
-		return Answer{Errno: syscall.ENOENT}
+		return Answer{Errno: syscall.ENOENT}, false
 	}
 	if p[0] != '/' {
 		p = "/" + p
 	}
-	w := walker{r: r, c: r.cache.Load(), req: req, path: p}
-	a := w.resolve(p)
-	if r.identity && req.Op != OpChdir && a.Errno == 0 && a.Guest != "" {
-		a.Host = p
+	*w = walker{r: r, c: r.cache.Load(), req: req, path: p, dry: dry}
+	return w.resolve(p), true
+}
+
+// finish is the last touch of Resolve's answer.
+func (w *walker) finish(a Answer) Answer {
+	if w.r.identity && w.req.Op != OpChdir && a.Errno == 0 && a.Guest != "" {
+		a.Host = w.path
 	}
 	return a
 }
 
 func (w *walker) resolve(p string) Answer {
 	op := w.req.Op
-	nameOp := op == OpCreate || op == OpDelete
+	nameOp := op == OpCreate || op == OpDelete || op == OpMove
 	trailing := p[len(p)-1] == '/'
 	follow := w.req.Follow
 	if trailing {
@@ -100,6 +132,9 @@ func (w *walker) resolve(p string) Answer {
 			if nameOp {
 				return w.answer("/", "", false, "/", "", d.rule)
 			}
+			if a, ok := w.self(d, false); ok {
+				return a
+			}
 			return w.answer(d.hosts[0], "", false, "/", "", d.rule)
 		case ".", "..":
 			if errno := w.searchable(d); errno != 0 {
@@ -114,16 +149,22 @@ func (w *walker) resolve(p string) Answer {
 			if nameOp {
 				return w.answer(d.hosts[0], name, mustDir, t.guest, "", t.rule)
 			}
+			if a, ok := w.self(t, mustDir); ok {
+				return a
+			}
 			return w.answer(t.hosts[0], "", mustDir, t.guest, "", t.rule)
 		}
+		writes := op >= OpWrite
 		if w.r.identity && op != OpChdir {
 			rule := d.rule
 			if kr, ok := d.kids[name]; ok {
 				rule = kr
 			}
-			return Answer{Host: p, Guest: w.guest(d.guest, name, ""), Rule: rule}
+			if !writes || !isRedirect(rule) {
+				return Answer{Host: p, Guest: w.guest(d.guest, name, ""), Rule: rule}
+			}
 		}
-		if !follow && len(d.hosts) == 1 && w.r.opt.Stage == "" && plain(d.rule) {
+		if !follow && len(d.hosts) == 1 && w.r.st == nil && plain(d.rule) && !(writes && isRedirect(d.rule)) {
 			if _, kid := d.kids[name]; !kid {
 				// One layer, nothing to follow: whatever the name is there,
 				// even missing, the answer is that layer's path for it and
@@ -137,6 +178,22 @@ func (w *walker) resolve(p string) Answer {
 			return w.fail(errno)
 		}
 		if c.kind != kLink || !follow {
+			if writes && isRedirect(c.rule) && !c.pass {
+				if w.dry && w.r.st != nil {
+					w.fin = final{ok: true, d: d, name: name, c: c, slash: mustDir}
+					return Answer{}
+				}
+				return w.write(d, name, &c, mustDir)
+			}
+			if c.kind == kDir && w.listing() {
+				e, _, errno := w.lookupDir(join(d.guest, name), links)
+				if errno != 0 {
+					return w.fail(errno)
+				}
+				if a, ok := w.self(e, mustDir); ok {
+					return a
+				}
+			}
 			return w.answer(c.pfx[c.layer], c.name, mustDir, d.guest, name, c.rule)
 		}
 		if links >= maxSymlinks {
@@ -331,7 +388,7 @@ func (w *walker) stepDir(d *dirEntry, name string, base int) (*dirEntry, int, sy
 		return nil, 0, syscall.ENOTDIR
 	case kDir:
 		g := join(d.guest, name)
-		e := &dirEntry{guest: g, rule: c.rule, hosts: stack, kids: w.r.kids[g], pass: c.pass}
+		e := w.r.newDir(g, c.rule, stack, c.pass)
 		w.put(g, e, 0)
 		return e, 0, 0
 	}
@@ -395,8 +452,12 @@ type child struct {
 	// empty, for a rule that starts at this name).
 	pfx   []string
 	name  string
-	layer int  // the layer that has it; for kMissing, where it would go
-	pass  bool // see dirEntry.pass
+	layer int    // the layer that has it; for kMissing, where it would go
+	pass  bool   // see dirEntry.pass
+	mode  uint32 // st_mode of what layer has
+	// ov: the overlay applies (a redirect rule, and a stage): pfx[0] is the
+	// stage directory, the others the lower ones.
+	ov bool
 }
 
 // find looks name up in d: its rule (deny and ask decided here), then the
@@ -427,13 +488,33 @@ func (w *walker) find(d *dirEntry, name string, final, stack bool) (c child, st 
 			c.pfx, c.name = []string{g}, ""
 		}
 	}
+	s := w.r.st
+	first := 0
+	if s != nil && !c.pass && isRedirect(c.rule) {
+		c.ov = true
+		if !kid {
+			c.pfx = d.look
+			if !d.staged {
+				// The stage has no such directory, so not the name either.
+				first = 1
+			}
+		}
+	}
 	if len(c.pfx) == 0 {
 		return c, nil, syscall.ENOENT
 	}
 	home := -1 // the first layer that could hold the name
-	for i, p := range c.pfx {
+	if c.ov {
+		home = 0 // the stage: parents are made there as needed
+	}
+	for i := first; i < len(c.pfx); i++ {
+		if c.ov && i == 1 && s.whited(d.guest, name) {
+			// Not in the stage, and whited out: hidden in every lower layer.
+			break
+		}
+		p := c.pfx[i]
 		w.touch(p, c.name)
-		k, e := lstatKind(p, c.name, false)
+		si, e := lstatInfo(p, c.name, false)
 		if e == syscall.ENOENT {
 			if home < 0 {
 				home = i
@@ -448,10 +529,22 @@ func (w *walker) find(d *dirEntry, name string, final, stack bool) (c child, st 
 		if e != 0 {
 			return c, nil, e
 		}
-		c.kind, c.layer = k, i
-		if k == kDir && stack {
+		if s != nil && si.kind == kDir && si.ino == s.ino && si.dev == s.dev {
+			// The stage itself is not part of the guest view.
+			return c, nil, syscall.ENOENT
+		}
+		c.kind, c.layer, c.mode = si.kind, i, si.mode
+		if si.kind == kDir && stack {
 			st = make([]string, 1, len(c.pfx)-i)
 			st[0] = hostJoin(p, c.name)
+			if c.ov && i == 0 {
+				if g := join(d.guest, name); s.isOpaque(g) || s.isWhite(g) {
+					// An opaque directory hides the lower ones. (A whiteout
+					// under a staged directory is one whose clearing a crash
+					// lost: the directory was created over it.)
+					return c, st, 0
+				}
+			}
 			for _, q := range c.pfx[i+1:] {
 				k2, e2 := lstatKind(q, c.name, false)
 				if e2 != 0 {
@@ -513,6 +606,7 @@ func (w *walker) rootEntry() (*dirEntry, syscall.Errno) {
 			pfx = r.layers[rule]
 		}
 	}
+	var hosts []string
 	for _, p := range pfx {
 		k, errno := lstatKind(p, "", true)
 		if errno != 0 {
@@ -521,12 +615,32 @@ func (w *walker) rootEntry() (*dirEntry, syscall.Errno) {
 		if k != kDir {
 			break
 		}
-		e.hosts = append(e.hosts, p)
+		hosts = append(hosts, p)
 	}
-	if len(e.hosts) == 0 {
+	if len(hosts) == 0 {
 		return nil, syscall.ENOENT
 	}
-	return e, 0
+	return r.newDir("/", e.rule, hosts, e.pass), 0
+}
+
+// newDir makes the dirEntry of guest directory g.
+func (r *Resolver) newDir(g string, rule *filemap.Rule, hosts []string, pass bool) *dirEntry {
+	e := &dirEntry{guest: g, rule: rule, hosts: hosts, kids: r.kids[g], pass: pass}
+	if r.st != nil && !pass && isRedirect(rule) {
+		e.stage = joinPath(r.st.root, g)
+		e.staged = len(hosts) > 0 && hosts[0] == e.stage
+		if e.staged {
+			e.look = hosts
+		} else {
+			e.look = append([]string{e.stage}, hosts...)
+		}
+	}
+	return e
+}
+
+// isRedirect reports whether rule is a redirect.
+func isRedirect(rule *filemap.Rule) bool {
+	return rule != nil && rule.Action == filemap.Redirect
 }
 
 // readLink reads the symlink c at the layer that has it. /proc/self and

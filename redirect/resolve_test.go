@@ -342,7 +342,8 @@ func TestNameOps(t *testing.T) {
 	low := mkTree(t, "d/f", "d/sub/", "lower-only/x", "ld->d", "ln->nowhere", "f")
 	top := mkTree(t, "d/")
 	oracleDir := mkTree(t, "d/f", "d/sub/", "lower-only/x", "ld->d", "ln->nowhere", "f")
-	r := newResolver(t, Options{}, redirect("/", top, low))
+	st := newStage(t)
+	r := newResolver(t, Options{Stage: st}, redirect("/", top, low))
 	rootfd := openRoot(t, oracleDir)
 	type opFn func(dirfd int, p string) error
 	mkdir := func(dirfd int, p string) error { return unix.Mkdirat(dirfd, p, 0o755) }
@@ -356,16 +357,15 @@ func TestNameOps(t *testing.T) {
 		return err
 	}
 	for _, tc := range []struct {
-		op     Op
-		name   string
-		fn     opFn
-		follow bool
-		paths  []string
+		req   Request
+		name  string
+		fn    opFn
+		paths []string
 	}{
-		{OpCreate, "mkdir", mkdir, false, []string{"/d/.", "/d/..", "/", "/d/sub", "/d/sub/", "/ld/", "/ln/", "/f/", "/d/f/", "/nope/x", "/f/x", "/ld/."}},
-		{OpDelete, "rmdir", rmdir, false, []string{"/d/.", "/d/..", "/", "/ld/", "/f/", "/d/f/", "/nope"}},
-		{OpDelete, "unlink", unlink, false, []string{"/d/.", "/d/..", "/", "/d/sub/", "/ld/", "/d/f/", "/d/"}},
-		{OpCreate, "creat", creat, true, []string{"/d/.", "/d/..", "/", "/d/new/", "/ld/", "/ln/", "/d/sub"}},
+		{Request{Op: OpCreate, Excl: true}, "mkdir", mkdir, []string{"/d/.", "/d/..", "/", "/d/sub", "/d/sub/", "/ld/", "/ln/", "/f/", "/d/f/", "/nope/x", "/f/x", "/ld/."}},
+		{Request{Op: OpDelete, RemoveDir: true}, "rmdir", rmdir, []string{"/d/.", "/d/..", "/", "/ld/", "/f/", "/d/f/", "/nope"}},
+		{Request{Op: OpDelete}, "unlink", unlink, []string{"/d/.", "/d/..", "/", "/d/sub/", "/ld/", "/d/f/", "/d/"}},
+		{Request{Op: OpCreate, Open: true, Follow: true}, "creat", creat, []string{"/d/.", "/d/..", "/", "/d/new/", "/ld/", "/ln/", "/d/sub"}},
 	} {
 		for _, p := range tc.paths {
 			// Neither tree is changed by these: every one of them fails, or
@@ -378,9 +378,11 @@ func TestNameOps(t *testing.T) {
 			} else {
 				want = tc.fn(rootfd, strings.TrimPrefix(p, "/"))
 			}
-			ans := r.Resolve(Request{Path: p, Op: tc.op, Follow: tc.follow})
+			req := tc.req
+			req.Path = p
+			ans := r.Resolve(req)
 			var got error = ans.Errno
-			if ans.Errno == 0 {
+			if ans.Errno == 0 && !ans.Skip {
 				got = tc.fn(unix.AT_FDCWD, ans.Host)
 			}
 			if errno(got) != errno(want) {
@@ -388,11 +390,14 @@ func TestNameOps(t *testing.T) {
 			}
 		}
 	}
-	// A name whose parent only the lower layer has goes there, so that the
-	// create succeeds as on the merged tree.
-	ans := r.Resolve(Request{Path: "/lower-only/new", Op: OpCreate})
-	if ans.Host != low+"/lower-only/new" {
-		t.Errorf("create in a lower-only directory: host %q", ans.Host)
+	// A name whose parent only the lower layer has goes to the stage, whose
+	// parent is made, so that the create succeeds as on the merged tree.
+	ans := r.Resolve(Request{Path: "/lower-only/new", Op: OpCreate, Excl: true})
+	if ans.Host != st.Root()+"/lower-only/new" || ans.After != AfterCreated {
+		t.Errorf("create in a lower-only directory: %+v", ans)
+	}
+	if fi, err := os.Stat(st.Root() + "/lower-only"); err != nil || !fi.IsDir() {
+		t.Errorf("parent not staged: %v", err)
 	}
 }
 
@@ -459,7 +464,7 @@ func TestDeny(t *testing.T) {
 			host string
 		}{
 			{"/home/me/.cache/c", OpRead, 0, dir + "/home/me/.cache/c"},
-			{"/home/me/.cache/new", OpCreate, 0, dir + "/home/me/.cache/new"},
+			{"/home/me/.cache/new", OpCreate, syscall.EROFS, ""}, // no stage: read-only
 			{"/home/me", OpRead, 0, dir + "/home/me"},
 			{"/home", OpChdir, 0, dir + "/home"},
 			{"/home/me/other", OpRead, syscall.ENOENT, ""},
@@ -728,8 +733,9 @@ func TestConcurrent(t *testing.T) {
 // for reads, and maps back to the guest.
 func TestStageSeam(t *testing.T) {
 	low := mkTree(t, "usr/x=low-x", "usr/y=low-y", "etc/z=low-z")
-	stage := mkTree(t, "root/usr/x=staged-x", "root/usr/new=staged-new")
-	r := newResolver(t, Options{Stage: stage}, redirect("/", low), grant("/tmp"))
+	st := newStage(t, "usr/x=staged-x", "usr/new=staged-new")
+	stage := st.Dir()
+	r := newResolver(t, Options{Stage: st}, redirect("/", low), grant("/tmp"))
 	if r.identity {
 		t.Fatal("a stage is not an identity map")
 	}

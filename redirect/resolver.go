@@ -4,6 +4,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/vroot-dev/vroot/filemap"
@@ -37,6 +38,67 @@ import (
 // its other children stay denied. An ask that the handler allows is served
 // like a grant. Paths that no rule covers (no rule for "/") are served as they
 // are on the host.
+//
+// # The overlay
+//
+// With a stage (Options.Stage), every redirect rule is an overlay, as
+// overlayfs would mount it: the stage (Stage.Root()+g for guest path g) is
+// its topmost layer, its lower layers are read-only, and every write lands
+// in the stage. A name is looked up in the stage first; if the stage does
+// not have it, a whiteout (a mark, see Stage) hides it in every lower
+// layer; an opaque staged directory hides the lower ones below it. Reads
+// (OpRead, OpExec, OpChdir) are answered from the layer that wins, a
+// staged symlink being resolved in guest space like any other. Writes
+// follow the design's table:
+//
+//   - OpWrite on a lower-only name copies it up: its missing parents are
+//     made in the stage with the mode and times of the merged view's
+//     directories, then the object: a regular file's contents (not with
+//     Trunc), mode and times, through .vroot/tmp and a rename so that no
+//     half-copied file is ever seen; a directory's mode and times (its
+//     lower entries still show through); a symlink's target; a fifo. A
+//     device or a socket cannot be made without privileges: EPERM. Opening
+//     a directory, a symlink not followed, a fifo or a device for writing
+//     copies nothing (the kernel refuses, or no file changes).
+//   - OpCreate: an existing name fails with EEXIST when Excl; is replaced
+//     when Replace (a lower one gets a placeholder in the stage so that the
+//     kernel sees what it replaces: see replace); is copied up otherwise
+//     (O_CREAT without O_EXCL). A missing name, or one whited out, is
+//     created in the stage, its parents made first; Commit clears the
+//     whiteout, and a directory created over a lower name becomes opaque.
+//   - OpDelete of a staged name runs in the stage, and Commit whites the
+//     name out if a lower layer has it too. A lower-only name is checked as
+//     the kernel would on the merged tree (EISDIR, ENOTDIR, ENOTEMPTY when a
+//     lower entry is still visible), whited out durably, and answered with
+//     Skip: no syscall runs.
+//   - OpMove of a lower-only non-directory copies it up with its contents;
+//     Commit whites the old name out. A lower or merged directory cannot
+//     move: EXDEV, as overlayfs says without redirect_dir (mv copies).
+//
+// ResolveRename and ResolveLink answer the two paths of rename and link in
+// the kernel's order of checks (see pair.go). The errnos are those of a
+// real overlayfs mount, which the tests use as their oracle.
+//
+// Listings: opening a merged directory for reading (present in the stage
+// and a lower layer, in several lower layers, or with whiteouts below it)
+// is answered with a synthesized directory, .vroot/merged/N, holding one
+// entry per visible name, of the right type (see union); GuestPath maps it
+// back to the guest directory, so that the tracer resolves the *at() calls
+// made on it, and getcwd after a fchdir to it, in guest space. Each open
+// sees the union as it is then: a listing is reused only while it would be
+// the same.
+//
+// The stage itself is not part of the guest view: a guest path that
+// reaches it through any layer (a grant of the directory that holds it,
+// say) is ENOENT, its parent's listing does not show it, and GuestPath
+// gives no guest name for its files but those of the stage layer and of
+// the synthesized listings. Without a stage, the host is read-only under
+// redirect rules: writes fail with EROFS (or with the errno the kernel
+// gives before EROFS on a read-only mount: EEXIST, ENOENT, EISDIR).
+//
+// Marks are made durable before the call that acknowledges them returns:
+// a whiteout of a lower-only name before Resolve answers Skip, the marks
+// of a Commit before Commit returns (see Stage).
 //
 // # Caching
 //
@@ -83,9 +145,25 @@ import (
 //     a mount point must): --map /opt/sdk=/x needs a guest /opt. Rules apply
 //     to canonical guest paths, so a rule below a guest symlink (/lib/x when
 //     /lib -> usr/lib) never applies.
-//   - Listings are not merged: opening a directory gets the topmost layer's
-//     (merged readdir, whiteouts and copy-up are the stage's work), and a
-//     deny ENOENT name still shows in its parent's listing.
+//   - Without a stage, listings are not merged (there is nowhere to
+//     synthesize them): opening a directory gets the topmost layer's. A deny
+//     ENOENT name still shows in its parent's listing, and a rule's root
+//     shows only if its parent's layers have that name.
+//   - A synthesized listing is a snapshot: its d_ino values are not the
+//     inode numbers stat gives for the names, and fstat of its fd (if the
+//     tracer lets the kernel answer one) gives its own inode, link count
+//     and owner (the mode and times are the merged directory's). A device
+//     or a socket is listed as a regular file (DT_REG). A superseded
+//     listing is removed a minute later (mergedGrace), so a process still
+//     reading an old directory fd after that sees it empty.
+//   - Copy-up breaks hard links between lower files (as overlayfs does
+//     without index=on), does not copy ownership (the stage belongs to
+//     vroot's user; --fakeroot records owners) nor xattrs, and cannot copy a
+//     device or a socket (EPERM). Parents are made with the lower mode: a
+//     lower directory without owner write permission stays unwritable in
+//     the stage for a non-root vroot.
+//   - RENAME_EXCHANGE and RENAME_WHITEOUT are not handled (see
+//     ResolveRename).
 //   - Mutations by processes vroot does not trace are not seen until the next
 //     Invalidate.
 type Resolver struct {
@@ -108,8 +186,15 @@ type Resolver struct {
 	// redirects to themselves only, no deny, no ask, no stage), so the kernel
 	// may resolve the last component itself.
 	identity bool
+	// st is the stage, nil when there is none.
+	st *Stage
 
 	cache atomic.Pointer[dirCache]
+
+	// unions holds the synthesized listing of each merged directory, by
+	// guest path (see union).
+	umu    sync.Mutex
+	unions map[string]*unionDir
 }
 
 type revEntry struct {
@@ -122,12 +207,14 @@ func New(m *filemap.Map, opt Options) *Resolver {
 	r := &Resolver{
 		m:      m,
 		opt:    opt,
+		st:     opt.Stage,
 		kids:   make(map[string]map[string]*filemap.Rule),
 		pass:   make(map[string]bool),
 		layers: make(map[*filemap.Rule][]string),
+		unions: make(map[string]*unionDir),
 	}
 	r.root = m.Lookup("/")
-	r.identity = opt.Stage == ""
+	r.identity = opt.Stage == nil
 	for _, copyRule := range m.Rules() {
 		// Rules returns copies; Answer.Rule must be the Map's own pointer,
 		// the one Lookup hands out.
@@ -178,20 +265,18 @@ func New(m *filemap.Map, opt Options) *Resolver {
 }
 
 // layersFor is the seam of the overlay: the host directories that stand for
-// rule.Path, topmost first. Today a redirect has its lower layers, preceded by
-// the stage's mirror of rule.Path when there is a stage.
-//
-// TODO(stage): whiteouts (a staged deletion must hide the lower layers'
-// entry), and sending creates and writes to the stage with copy-up.
+// rule.Path, topmost first. A redirect has its lower layers, preceded by the
+// stage's mirror of rule.Path when there is a stage (whiteouts, opaque
+// directories and writes are the walk's work: see find and write).
 func (r *Resolver) layersFor(rule *filemap.Rule) []string {
 	switch rule.Action {
 	case filemap.Redirect:
 		lower := rule.HostPaths()
-		if r.opt.Stage == "" {
+		if r.st == nil {
 			return lower
 		}
 		ls := make([]string, 0, len(lower)+1)
-		ls = append(ls, joinPath(path.Join(r.opt.Stage, "root"), rule.Path))
+		ls = append(ls, joinPath(r.st.root, rule.Path))
 		return append(ls, lower...)
 	case filemap.Grant, filemap.Ask:
 		// An ask that was allowed behaves as a grant.
@@ -202,8 +287,9 @@ func (r *Resolver) layersFor(rule *filemap.Rule) []string {
 
 // Invalidate drops every cached resolution (see Resolver). The tracer calls
 // it after each successful mutation of the tree a tracee makes (unlink,
-// rmdir, rename (both names), symlink, mkdir, link, mknod, creat), and the
-// stage after each change it makes itself (copy-up, whiteout); guest is the
+// rmdir, rename (both names), symlink, mkdir, link, mknod, creat) outside
+// the overlay (Commit does it for the overlay's answers), and the overlay
+// after each change it makes itself (copy-up, whiteout); guest is the
 // canonical guest path (Answer.Guest) of the name that changed. It is not
 // needed after writes that only change a file's contents or attributes.
 func (r *Resolver) Invalidate(guest string) {

@@ -54,12 +54,27 @@ func cpath(small []byte, dir, name string) ([]byte, syscall.Errno) {
 	return b[:i+1], 0
 }
 
+// statInfo is what a lookup learns about a name.
+type statInfo struct {
+	kind uint8
+	mode uint32 // S_IFMT bits and permissions
+	dev  uint64
+	ino  uint64
+}
+
 // lstatKind is lstat (stat when follow) of dir/name, reduced to its type.
 func lstatKind(dir, name string, follow bool) (uint8, syscall.Errno) {
+	st, errno := lstatInfo(dir, name, follow)
+	return st.kind, errno
+}
+
+// lstatInfo is lstat (stat when follow) of dir/name: its type, mode and
+// identity, which statx gives for the price of the type alone.
+func lstatInfo(dir, name string, follow bool) (statInfo, syscall.Errno) {
 	var small [256]byte
 	b, errno := cpath(small[:], dir, name)
 	if errno != 0 {
-		return kMissing, errno
+		return statInfo{}, errno
 	}
 	flags := unix.AT_SYMLINK_NOFOLLOW
 	if follow {
@@ -67,17 +82,24 @@ func lstatKind(dir, name string, follow bool) (uint8, syscall.Errno) {
 	}
 	var st unix.Statx_t
 	_, _, e := unix.Syscall6(unix.SYS_STATX, uintptr(atFDCWD), uintptr(unsafe.Pointer(&b[0])),
-		uintptr(flags), unix.STATX_TYPE, uintptr(unsafe.Pointer(&st)), 0)
+		uintptr(flags), unix.STATX_TYPE|unix.STATX_MODE|unix.STATX_INO, uintptr(unsafe.Pointer(&st)), 0)
 	if e != 0 {
-		return kMissing, e
+		return statInfo{}, e
+	}
+	si := statInfo{
+		mode: uint32(st.Mode),
+		dev:  unix.Mkdev(st.Dev_major, st.Dev_minor),
+		ino:  st.Ino,
 	}
 	switch uint32(st.Mode) & unix.S_IFMT {
 	case unix.S_IFDIR:
-		return kDir, 0
+		si.kind = kDir
 	case unix.S_IFLNK:
-		return kLink, 0
+		si.kind = kLink
+	default:
+		si.kind = kOther
 	}
-	return kOther, 0
+	return si, 0
 }
 
 // readlinkAt is readlink of dir/name.
