@@ -3,6 +3,7 @@ package vroot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -25,9 +26,6 @@ func run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Map == nil {
 		return Result{ExitCode: ExitVrootError}, errors.New("vroot: Config.Map is required")
 	}
-	if cfg.Stage != "" {
-		return Result{ExitCode: ExitVrootError}, errors.New("--stage: " + ErrNotImplemented.Error() + " (the overlay lands with the stage work)")
-	}
 	if cfg.Fakeroot {
 		return Result{ExitCode: ExitVrootError}, errors.New("--fakeroot: " + ErrNotImplemented.Error())
 	}
@@ -46,7 +44,16 @@ func run(ctx context.Context, cfg Config) (Result, error) {
 	if !filepath.IsAbs(dir) {
 		return Result{ExitCode: ExitVrootError}, errors.New("vroot: Config.Dir must be absolute")
 	}
-	res := redirect.New(cfg.Map, redirect.Options{})
+	var stage *redirect.Stage
+	if cfg.Stage != "" {
+		st, err := redirect.OpenStage(cfg.Stage)
+		if err != nil {
+			return Result{ExitCode: ExitVrootError}, err
+		}
+		defer st.Close()
+		stage = st
+	}
+	res := redirect.New(cfg.Map, redirect.Options{Stage: stage})
 
 	var mu sync.Mutex
 	var violations []Violation
@@ -81,6 +88,46 @@ func run(ctx context.Context, cfg Config) (Result, error) {
 	r := Result{ExitCode: ex.Code, Signal: ex.Signal, Duration: time.Since(start), Violations: violations}
 	if err != nil {
 		r.ExitCode = ExitVrootError
+		return r, err
 	}
-	return r, err
+	if stage != nil {
+		r.Stage.Dir = stage.Dir()
+		changes, err := stage.Status()
+		if err != nil {
+			return r, err
+		}
+		for _, c := range changes {
+			switch c.Kind {
+			case 'A':
+				r.Stage.Added++
+			case 'M':
+				r.Stage.Modified++
+			case 'D':
+				r.Stage.Deleted++
+			}
+		}
+	}
+	return r, nil
+}
+
+// StageStatus lists what the stage in dir holds, sorted by path. It takes
+// the stage's lock, so it fails while a run uses the stage.
+func StageStatus(dir string) ([]Change, error) {
+	if _, err := os.Stat(filepath.Join(dir, ".vroot", "format")); err != nil {
+		return nil, fmt.Errorf("%s is not a vroot stage", dir)
+	}
+	st, err := redirect.OpenStage(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	cs, err := st.Status()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Change, len(cs))
+	for i, c := range cs {
+		out[i] = Change{Kind: c.Kind, Path: c.Path}
+	}
+	return out, nil
 }

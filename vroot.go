@@ -38,7 +38,9 @@ type Config struct {
 	Stdin, Stdout, Stderr *os.File
 	// Map is the filemap. Required.
 	Map *filemap.Map
-	// Stage is the staging directory for redirect rules' writes.
+	// Stage is the staging directory that receives the writes made under
+	// redirect rules; it is created if missing and locked for the run.
+	// Empty means no stage: such writes fail with EROFS.
 	Stage string
 	// Fakeroot makes the build believe it runs as root (later work).
 	Fakeroot bool
@@ -91,6 +93,22 @@ type Result struct {
 	Duration time.Duration
 	// Violations lists the accesses deny rules refused.
 	Violations []Violation
+	// Stage summarises the stage after the run.
+	Stage StageSummary
+}
+
+// StageSummary counts what a stage holds.
+type StageSummary struct {
+	Dir                      string
+	Added, Modified, Deleted int
+}
+
+// Change is one entry of a stage: Kind 'A' (added), 'M' (a host file
+// modified: copied up) or 'D' (a host file deleted: a whiteout), and the
+// guest path.
+type Change struct {
+	Kind byte
+	Path string
 }
 
 // Run executes cfg.Args under the tracer and waits for the whole process

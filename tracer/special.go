@@ -100,8 +100,8 @@ func (e *engine) sysOpenat2(s *stop) {
 	if p == "" {
 		return // the kernel says ENOENT
 	}
-	op, follow := openOp(flags)
-	pr := pathRequest{arg: 1, path: p, dirfd: int32(s.args[0]), op: op, follow: follow}
+	pr := pathRequest{arg: 1, path: p, dirfd: int32(s.args[0])}
+	openRequest(&pr, flags)
 	if resolve&(resolveBeneath|resolveInRoot) != 0 {
 		base, errno := e.guestBase(s.t, pr.dirfd)
 		if errno != 0 {

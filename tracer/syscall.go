@@ -68,6 +68,7 @@ func (e *engine) onSeccomp(t *task) {
 	}
 	ent := lookupSysent(int(e.info.Nr))
 	s := stop{t: t, ent: ent, args: e.info.Args}
+	t.ncommits = 0
 	switch {
 	case ent == nil && isNoPath(int(e.info.Nr)):
 		// The build's own filter asked for a trace of a call that carries
@@ -93,6 +94,13 @@ func (s *stop) fail(errno syscall.Errno) {
 func (e *engine) apply(s *stop) {
 	t := s.t
 	if s.skip {
+		// The syscall will not run: whatever a path prepared is finished
+		// as failed.
+		for i := 0; i < t.ncommits; i++ {
+			e.res.Commit(t.commits[i], false)
+			t.commits[i] = redirect.Answer{}
+		}
+		t.ncommits = 0
 		if err := getRegs(t.tid, &e.regs); err == nil {
 			if err := regsSkip(t.tid, &e.regs, s.ret); err != nil {
 				e.log.Debug("skip", "tid", t.tid, "error", err)
@@ -221,6 +229,13 @@ func (e *engine) onSyscallExit(t *task) {
 		}
 	case exitReadlink:
 		e.fixReadlink(t)
+	case exitCommit:
+		ok := e.exitRet(t) >= 0
+		for i := 0; i < t.ncommits; i++ {
+			e.res.Commit(t.commits[i], ok)
+			t.commits[i] = redirect.Answer{}
+		}
+		t.ncommits = 0
 	case exitInvalidate:
 		if e.exitRet(t) == 0 {
 			for _, g := range t.exitGuest {
@@ -358,6 +373,8 @@ type pathRequest struct {
 	dirfd  int32
 	op     redirect.Op
 	follow bool
+
+	open, trunc, excl, removeDir, replace bool
 }
 
 // translate resolves one path argument and records the rewrite. It returns
@@ -377,11 +394,25 @@ func (e *engine) translate(s *stop, pr pathRequest, off uintptr) (redirect.Answe
 			guest = base + "/" + guest
 		}
 	}
-	ans := e.res.Resolve(redirect.Request{Path: guest, ArgLen: len(pr.path), Op: pr.op, Follow: pr.follow, Pid: t.tgid, Tid: t.tid})
+	ans := e.res.Resolve(redirect.Request{Path: guest, ArgLen: len(pr.path), Op: pr.op, Follow: pr.follow,
+		Open: pr.open, Trunc: pr.trunc, Excl: pr.excl, RemoveDir: pr.removeDir, Replace: pr.replace,
+		Pid: t.tgid, Tid: t.tid})
 	if ans.Errno != 0 {
 		e.decided(s, guest, pr, ans)
 		s.fail(ans.Errno)
 		return ans, false
+	}
+	if ans.Skip {
+		// The resolver did the whole effect (a whiteout): the syscall
+		// succeeds without running.
+		e.decided(s, guest, pr, ans)
+		s.skip, s.ret = true, 0
+		return ans, false
+	}
+	if ans.After != redirect.AfterNone && t.ncommits < len(t.commits) {
+		t.commits[t.ncommits] = ans
+		t.ncommits++
+		s.exit = exitCommit
 	}
 	if ans.Host == pr.path {
 		return ans, true
@@ -414,6 +445,14 @@ func (e *engine) decided(s *stop, guest string, pr pathRequest, ans redirect.Ans
 		name = s.ent.Name
 	}
 	e.cfg.OnDecision(Decision{Pid: s.t.tgid, Syscall: name, Request: redirect.Request{Path: guest, Op: pr.op, Follow: pr.follow}, Answer: ans})
+}
+
+// openRequest fills in what the open flags say about a path.
+func openRequest(pr *pathRequest, flags uint64) {
+	pr.op, pr.follow = openOp(flags)
+	pr.open = true
+	pr.trunc = flags&unix.O_TRUNC != 0
+	pr.excl = flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL
 }
 
 // openOp classifies an open by its flags.
@@ -470,21 +509,18 @@ func (e *engine) translatePaths(s *stop) {
 		case FollowIfFlag:
 			pr.follow = flags&uint64(pa.Bit) != 0
 		case FollowOpen:
-			f := flags
-			if ent.FlagsArg < 0 {
-				f = unix.O_CREAT | unix.O_WRONLY | unix.O_TRUNC // creat(2)
-			}
-			pr.op, pr.follow = openOp(f)
-			if !pa.OpenFlags {
-				pr.op = pa.Op
-			}
+			openRequest(&pr, flags)
 		}
-		if pa.OpenFlags && pa.Follow != FollowOpen {
-			f := flags
-			if ent.FlagsArg < 0 {
-				f = unix.O_CREAT | unix.O_WRONLY | unix.O_TRUNC
-			}
-			pr.op, _ = openOp(f)
+		switch {
+		case ent.Name == "creat":
+			openRequest(&pr, unix.O_CREAT|unix.O_WRONLY|unix.O_TRUNC)
+		case pa.Op == redirect.OpCreate && ent.moves():
+			pr.replace = true
+		case pa.Op == redirect.OpCreate:
+			// mkdir, mknod, symlink, link: an existing name is EEXIST.
+			pr.excl = true
+		case pa.Op == redirect.OpDelete:
+			pr.removeDir = ent.Name == "rmdir" || (ent.Name == "unlinkat" && flags&unix.AT_REMOVEDIR != 0)
 		}
 		off := uintptr(slotPath0)
 		if i > 0 {
@@ -502,8 +538,10 @@ func (e *engine) translatePaths(s *stop) {
 				s.t.exitGuest[0] = ans.Guest
 				s.t.exitHost = ans.Host
 			}
-		case redirect.OpDelete:
-			s.exit = exitInvalidate
+		case redirect.OpDelete, redirect.OpMove:
+			if s.exit == exitNone {
+				s.exit = exitInvalidate
+			}
 		}
 		if ent.Exit && pa.Follow == FollowNever && pa.Op == redirect.OpRead && strings.HasPrefix(ans.Host, "/proc/") && int(pa.Arg)+2 < 6 {
 			// readlink of a /proc magic link returns a host path.
@@ -515,5 +553,6 @@ func (e *engine) translatePaths(s *stop) {
 	if s.exit == exitInvalidate {
 		s.t.exitGuest = guests
 	}
+
 	_ = hosts
 }

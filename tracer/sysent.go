@@ -86,3 +86,8 @@ type Sysent struct {
 	// mask from Paths (a NULL path pointer names nothing to translate).
 	TraceIfArgs uint8
 }
+
+// moves reports whether the row renames (its first path is the source).
+func (s *Sysent) moves() bool {
+	return len(s.Paths) == 2 && s.Paths[0].Op == redirect.OpMove
+}

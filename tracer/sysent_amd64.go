@@ -55,10 +55,10 @@ var table = []Sysent{
 	// AT_SYMLINK_FOLLOW); linkat follows it with AT_SYMLINK_FOLLOW and
 	// links the dirfd's file with AT_EMPTY_PATH.
 	{Nr: unix.SYS_LINK, Name: "link", Kind: KindPath, FlagsArg: noFlags, Paths: []PathArg{
-		pathArgCwd(0, redirect.OpRead, FollowNever),
+		pathArgCwd(0, redirect.OpWrite, FollowNever),
 		pathArgCwd(1, redirect.OpCreate, FollowNever)}},
 	{Nr: unix.SYS_LINKAT, Name: "linkat", Kind: KindPath, FlagsArg: 4, Paths: []PathArg{
-		{Arg: 1, Dirfd: 0, Op: redirect.OpRead, Follow: FollowIfFlag, Bit: unix.AT_SYMLINK_FOLLOW, EmptyPathBit: unix.AT_EMPTY_PATH},
+		{Arg: 1, Dirfd: 0, Op: redirect.OpWrite, Follow: FollowIfFlag, Bit: unix.AT_SYMLINK_FOLLOW, EmptyPathBit: unix.AT_EMPTY_PATH},
 		pathArgAt(2, 3, redirect.OpCreate, FollowNever)}},
 
 	// --- remove and rename -------------------------------------------
@@ -66,13 +66,13 @@ var table = []Sysent{
 	{Nr: unix.SYS_UNLINK, Name: "unlink", Kind: KindPath, FlagsArg: noFlags, Paths: []PathArg{pathArgCwd(0, redirect.OpDelete, FollowNever)}},
 	{Nr: unix.SYS_UNLINKAT, Name: "unlinkat", Kind: KindPath, FlagsArg: 2, Paths: []PathArg{pathArgAt(0, 1, redirect.OpDelete, FollowNever)}},
 	{Nr: unix.SYS_RENAME, Name: "rename", Kind: KindPath, FlagsArg: noFlags, Paths: []PathArg{
-		pathArgCwd(0, redirect.OpDelete, FollowNever),
+		pathArgCwd(0, redirect.OpMove, FollowNever),
 		pathArgCwd(1, redirect.OpCreate, FollowNever)}},
 	{Nr: unix.SYS_RENAMEAT, Name: "renameat", Kind: KindPath, FlagsArg: noFlags, Paths: []PathArg{
-		pathArgAt(0, 1, redirect.OpDelete, FollowNever),
+		pathArgAt(0, 1, redirect.OpMove, FollowNever),
 		pathArgAt(2, 3, redirect.OpCreate, FollowNever)}},
 	{Nr: unix.SYS_RENAMEAT2, Name: "renameat2", Kind: KindPath, FlagsArg: 4, Paths: []PathArg{
-		pathArgAt(0, 1, redirect.OpDelete, FollowNever),
+		pathArgAt(0, 1, redirect.OpMove, FollowNever),
 		pathArgAt(2, 3, redirect.OpCreate, FollowNever)}},
 
 	// --- stat, access, readlink --------------------------------------

@@ -31,16 +31,16 @@ var table = []Sysent{
 	// Only the link path is a path: the target is the link's content.
 	{Nr: unix.SYS_SYMLINKAT, Name: "symlinkat", Kind: KindPath, FlagsArg: noFlags, Paths: []PathArg{pathArgAt(1, 2, redirect.OpCreate, FollowNever)}},
 	{Nr: unix.SYS_LINKAT, Name: "linkat", Kind: KindPath, FlagsArg: 4, Paths: []PathArg{
-		{Arg: 1, Dirfd: 0, Op: redirect.OpRead, Follow: FollowIfFlag, Bit: unix.AT_SYMLINK_FOLLOW, EmptyPathBit: unix.AT_EMPTY_PATH},
+		{Arg: 1, Dirfd: 0, Op: redirect.OpWrite, Follow: FollowIfFlag, Bit: unix.AT_SYMLINK_FOLLOW, EmptyPathBit: unix.AT_EMPTY_PATH},
 		pathArgAt(2, 3, redirect.OpCreate, FollowNever)}},
 
 	// --- remove and rename -------------------------------------------
 	{Nr: unix.SYS_UNLINKAT, Name: "unlinkat", Kind: KindPath, FlagsArg: 2, Paths: []PathArg{pathArgAt(0, 1, redirect.OpDelete, FollowNever)}},
 	{Nr: unix.SYS_RENAMEAT, Name: "renameat", Kind: KindPath, FlagsArg: noFlags, Paths: []PathArg{
-		pathArgAt(0, 1, redirect.OpDelete, FollowNever),
+		pathArgAt(0, 1, redirect.OpMove, FollowNever),
 		pathArgAt(2, 3, redirect.OpCreate, FollowNever)}},
 	{Nr: unix.SYS_RENAMEAT2, Name: "renameat2", Kind: KindPath, FlagsArg: 4, Paths: []PathArg{
-		pathArgAt(0, 1, redirect.OpDelete, FollowNever),
+		pathArgAt(0, 1, redirect.OpMove, FollowNever),
 		pathArgAt(2, 3, redirect.OpCreate, FollowNever)}},
 
 	// --- stat, access, readlink --------------------------------------

@@ -258,7 +258,7 @@ func checkPathRow(t *testing.T, row *Sysent, bad func(string, ...any)) {
 		if p.Dirfd >= 0 {
 			use(p.Dirfd, "dirfd "+strconv.Itoa(i))
 		}
-		if p.Op > redirect.OpDelete {
+		if p.Op > redirect.OpMove {
 			bad("op %d", p.Op)
 		}
 		switch p.Follow {
@@ -302,7 +302,7 @@ func checkPathRow(t *testing.T, row *Sysent, bad func(string, ...any)) {
 // the man pages rather than from the table.
 func TestSysentSpotChecks(t *testing.T) {
 	const (
-		R, X, C, W, N, D = redirect.OpRead, redirect.OpExec, redirect.OpChdir, redirect.OpWrite, redirect.OpCreate, redirect.OpDelete
+		R, X, C, W, N, D, M = redirect.OpRead, redirect.OpExec, redirect.OpChdir, redirect.OpWrite, redirect.OpCreate, redirect.OpDelete, redirect.OpMove
 	)
 	atFlags := func(dirfd, arg int8, op redirect.Op) PathArg {
 		return PathArg{Arg: arg, Dirfd: dirfd, Op: op, Follow: FollowUnlessFlag, Bit: 0x100, EmptyPathBit: 0x1000}
@@ -334,12 +334,12 @@ func TestSysentSpotChecks(t *testing.T) {
 		{Name: "mknodat", Kind: KindPath, FlagsArg: -1, Paths: []PathArg{p(0, 1, N, FollowNever)}},
 		{Name: "rmdir", Kind: KindPath, FlagsArg: -1, Paths: []PathArg{p(-1, 0, D, FollowNever)}},
 		{Name: "unlinkat", Kind: KindPath, FlagsArg: 2, Paths: []PathArg{p(0, 1, D, FollowNever)}},
-		{Name: "rename", Kind: KindPath, FlagsArg: -1, Paths: []PathArg{p(-1, 0, D, FollowNever), p(-1, 1, N, FollowNever)}},
-		{Name: "renameat", Kind: KindPath, FlagsArg: -1, Paths: []PathArg{p(0, 1, D, FollowNever), p(2, 3, N, FollowNever)}},
-		{Name: "renameat2", Kind: KindPath, FlagsArg: 4, Paths: []PathArg{p(0, 1, D, FollowNever), p(2, 3, N, FollowNever)}},
-		{Name: "link", Kind: KindPath, FlagsArg: -1, Paths: []PathArg{p(-1, 0, R, FollowNever), p(-1, 1, N, FollowNever)}},
+		{Name: "rename", Kind: KindPath, FlagsArg: -1, Paths: []PathArg{p(-1, 0, M, FollowNever), p(-1, 1, N, FollowNever)}},
+		{Name: "renameat", Kind: KindPath, FlagsArg: -1, Paths: []PathArg{p(0, 1, M, FollowNever), p(2, 3, N, FollowNever)}},
+		{Name: "renameat2", Kind: KindPath, FlagsArg: 4, Paths: []PathArg{p(0, 1, M, FollowNever), p(2, 3, N, FollowNever)}},
+		{Name: "link", Kind: KindPath, FlagsArg: -1, Paths: []PathArg{p(-1, 0, W, FollowNever), p(-1, 1, N, FollowNever)}},
 		{Name: "linkat", Kind: KindPath, FlagsArg: 4, Paths: []PathArg{
-			{Arg: 1, Dirfd: 0, Op: R, Follow: FollowIfFlag, Bit: 0x400, EmptyPathBit: 0x1000}, p(2, 3, N, FollowNever)}},
+			{Arg: 1, Dirfd: 0, Op: W, Follow: FollowIfFlag, Bit: 0x400, EmptyPathBit: 0x1000}, p(2, 3, N, FollowNever)}},
 		{Name: "symlink", Kind: KindPath, FlagsArg: -1, Paths: []PathArg{p(-1, 1, N, FollowNever)}},
 		{Name: "symlinkat", Kind: KindPath, FlagsArg: -1, Paths: []PathArg{p(1, 2, N, FollowNever)}},
 		{Name: "chmod", Kind: KindPath, FlagsArg: -1, Paths: []PathArg{p(-1, 0, W, FollowAlways)}},

@@ -27,6 +27,9 @@ type Resolver interface {
 	Resolve(req redirect.Request) redirect.Answer
 	GuestPath(host string) (string, bool)
 	Invalidate(guest string)
+	// Commit finishes an answer whose After is set, once the syscall's
+	// outcome is known.
+	Commit(a redirect.Answer, ok bool)
 }
 
 // Decision is reported for every answer that was not a plain pass-through.
@@ -121,6 +124,7 @@ const (
 	exitFchdir                // re-read the cwd on success
 	exitReadlink              // map a magic link's host target back to the guest
 	exitInvalidate            // drop cached resolutions after a mutation
+	exitCommit                // hand the outcome to the resolver (overlay bookkeeping)
 )
 
 type task struct {
@@ -137,6 +141,8 @@ type task struct {
 	exitSize   uint64
 	cloneFlags uint64
 	cloneValid bool
+	commits    [2]redirect.Answer
+	ncommits   int
 }
 
 type engine struct {

@@ -18,16 +18,17 @@ const (
 	cmdCheck   = "check"
 	cmdVersion = "version"
 	cmdHelp    = "help"
+	cmdStatus  = "status"
 )
 
 // reserved are the subcommands the design promises but that have no code
 // yet. They are recognised now so that adding them later does not change
 // what "vroot pack ..." means under a user's feet (today it would run a
 // program called pack).
-var reserved = []string{"status", "pack", "sdk", "deps"}
+var reserved = []string{"pack", "deps"}
 
 func isSubcommand(w string) bool {
-	return w == cmdCheck || w == cmdVersion || w == cmdHelp || slices.Contains(reserved, w)
+	return w == cmdCheck || w == cmdVersion || w == cmdHelp || w == cmdStatus || w == cmdSDK || slices.Contains(reserved, w)
 }
 
 // ruleFlag is one filemap flag (--map, --grant, --deny, --hide, --ask) as
@@ -70,7 +71,7 @@ var flagDocs = []flagDoc{
 	{"deny", "PATH", "refuse access to PATH (EACCES)"},
 	{"hide", "PATH", "make PATH look absent (ENOENT)"},
 	{"ask", "PATH", "decide each access to PATH by asking"},
-	{"sdk", "DIR", "read the target's headers and libraries from DIR first"},
+	{"sdk", "DIR", `read headers and libraries from DIR first (profile "sdk" unless --profile)`},
 	{"net", "MODE", "network access: allow, loopback or none"},
 	{"stage", "DIR", "staging directory that receives the build's writes"},
 	{"fakeroot", "", "make the build believe it runs as root"},
@@ -93,8 +94,6 @@ var unimplemented = []struct {
 	note string // shown in the usage text
 	used func(o *options) bool
 }{
-	{"--stage", "not implemented yet", func(o *options) bool { return o.given["stage"] }},
-	{"--sdk", "not implemented yet", func(o *options) bool { return o.given["sdk"] }},
 	{"--ask", "not implemented yet: no ask handler", func(o *options) bool { return o.given["ask"] }},
 	{"--fakeroot", "not implemented yet", func(o *options) bool { return o.fakeroot }},
 	{"--strict", "not implemented yet", func(o *options) bool { return o.strict }},
@@ -214,8 +213,9 @@ func parseArgs(args []string) (*options, error) {
 	rest := fs.Args()
 	dashdash := endedByDashDash(fs, args[:len(args)-len(rest)])
 	switch {
-	case !dashdash && len(rest) > 0 && slices.Contains(reserved, rest[0]):
-		// Their grammar is not written yet; keep their words for them.
+	case !dashdash && len(rest) > 0 && (slices.Contains(reserved, rest[0]) || rest[0] == cmdStatus || rest[0] == cmdSDK):
+		// Subcommands with a grammar of their own (status STAGE [--json],
+		// sdk check|create ...) or none yet: keep their words for them.
 		o.cmd, o.args = rest[0], rest[1:]
 	case !dashdash && len(rest) > 0 && isSubcommand(rest[0]):
 		o.cmd = rest[0]

@@ -7,6 +7,7 @@
 package cli
 
 import (
+	"time"
 	"context"
 	"errors"
 	"fmt"
@@ -77,6 +78,10 @@ func run(ctx context.Context, args []string, stdin, stdout, stderr *os.File) err
 		return err
 	case cmdCheck:
 		return check(o, stdout, stderr)
+	case cmdStatus:
+		return status(o.args, stdout)
+	case cmdSDK:
+		return sdkCommand(ctx, o.args, stdout, stderr)
 	case cmdRun:
 		if len(o.args) == 0 {
 			fmt.Fprintf(stderr, "vroot: no command given\n\n%s", usage())
@@ -136,7 +141,17 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 		JSONFormat: o.logFormat == "json",
 		Color:      hclog.ColorOff,
 	})
+	stage := o.stage
+	if stage == "" {
+		// Every run stages its writes; without --stage, into a new
+		// directory the summary names.
+		stage, err = os.MkdirTemp(os.Getenv("TMPDIR"), "vroot-stage-")
+		if err != nil {
+			return err
+		}
+	}
 	res, err := vroot.Run(ctx, vroot.Config{
+		Stage:  stage,
 		Args:   o.args,
 		Env:    os.Environ(),
 		Dir:    e.cwd,
@@ -150,6 +165,9 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 	// may explain it.
 	if !o.quiet {
 		printViolations(stderr, res.Violations)
+		if err == nil {
+			printSummary(stderr, res)
+		}
 	}
 	if err != nil {
 		return &exitError{code: vroot.ExitVrootError, err: err}
@@ -164,4 +182,14 @@ func printViolations(w io.Writer, vs []vroot.Violation) {
 	for _, v := range vs {
 		fmt.Fprintf(w, "vroot: denied: %s %s (%s, rule %s)\n", v.Syscall, v.Guest, filemap.ErrnoName(v.Errno), v.Rule)
 	}
+}
+
+// printSummary is the one-screen account of a run.
+func printSummary(w io.Writer, r vroot.Result) {
+	status := fmt.Sprintf("exit %d", r.ExitCode)
+	if r.Signal != 0 {
+		status = fmt.Sprintf("killed by %v (exit %d)", r.Signal, r.ExitCode)
+	}
+	fmt.Fprintf(w, "vroot: %s in %s; stage %s: %d added, %d modified, %d deleted; %d violations\n",
+		status, r.Duration.Round(time.Millisecond), r.Stage.Dir, r.Stage.Added, r.Stage.Modified, r.Stage.Deleted, len(r.Violations))
 }

@@ -487,8 +487,10 @@ func TestMainErrors(t *testing.T) {
 		{"no such config", []string{"--config", "/nonexistent.toml", "check"}, "vroot: /nonexistent.toml: no such file or directory\n"},
 		{"unclean map path", []string{"--map", "/usr/../x=/y", "check"}, `(--map /usr/../x=/y): path: "/usr/../x" is not clean`},
 		{"pack reserved", []string{"pack", "st", "-o", "x.tar"}, "vroot: pack: not implemented yet\n"},
-		{"status reserved", []string{"status"}, "vroot: status: not implemented yet\n"},
-		{"sdk reserved", []string{"sdk"}, "vroot: sdk: not implemented yet\n"},
+		{"status needs a stage", []string{"status"}, "vroot: status: usage: vroot status [--json] STAGE\n"},
+		{"status of a non-stage", []string{"status", "/"}, "vroot: / is not a vroot stage\n"},
+		{"sdk without subcommand", []string{"sdk"}, "vroot: sdk: want check or create (see vroot sdk help)\n"},
+		{"sdk missing dir", []string{"--sdk", "/nonexistent-sdk", "check"}, "vroot: --sdk /nonexistent-sdk: no such file or directory\n"},
 		{"deps reserved", []string{"deps"}, "vroot: deps: not implemented yet\n"},
 		{"profile net none", []string{"--profile", "strict", "true"}, `vroot: net = "none" (from --profile strict): network filtering is not implemented yet; add --net allow to run without it` + "\n"},
 		{"ask rule", []string{"--config", "ASK", "true"}, "ask rule for /x"},
@@ -515,8 +517,6 @@ func TestMainNotImplemented(t *testing.T) {
 		flags []string
 		want  string
 	}{
-		{[]string{"--stage", "st"}, "vroot: --stage: not implemented yet\n"},
-		{[]string{"--sdk", "/sdk"}, "vroot: --sdk: not implemented yet\n"},
 		{[]string{"--fakeroot"}, "vroot: --fakeroot: not implemented yet\n"},
 		{[]string{"--output", "x.tar"}, "vroot: --output: not implemented yet\n"},
 		{[]string{"--report", "r.json"}, "vroot: --report: not implemented yet\n"},
@@ -561,7 +561,8 @@ func TestMainHelp(t *testing.T) {
 		}
 	}
 	r := runMain(t, "help")
-	checkContains(t, r.stdout, "--stage DIR          staging directory that receives the build's writes [not implemented yet]")
+	checkContains(t, r.stdout, "--stage DIR          staging directory that receives the build's writes\n")
+	checkContains(t, r.stdout, "--fakeroot           make the build believe it runs as root [not implemented yet]")
 }
 
 func TestMainVersion(t *testing.T) {
