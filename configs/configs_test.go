@@ -117,6 +117,14 @@ func TestShippedDecisions(t *testing.T) {
 			{"/usr/share/pkgconfig/x.pc", filemap.Redirect, []string{"/sdk/usr/share/pkgconfig", "/usr/share/pkgconfig"}},
 			{"/lib/ld-linux-aarch64.so.1", filemap.Redirect, []string{"/sdk/lib", "/lib"}},
 			{"/usr/bin/gcc", filemap.Redirect, []string{"/"}}, // the host's tools
+			{"/usr/lib/aarch64-linux-gnu/libz.so", filemap.Redirect, []string{"/sdk/usr/lib", "/usr/lib"}},
+			// The host's tools' private directories under the layered /usr/lib.
+			{"/usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h", filemap.Redirect, []string{"/usr/lib/gcc"}},
+			{"/usr/lib/gcc-cross/aarch64-linux-gnu/12/crtbeginS.o", filemap.Redirect, []string{"/usr/lib/gcc-cross"}},
+			{"/usr/lib/aarch64-linux-gnu/ldscripts/aarch64linux.x", filemap.Redirect, []string{"/usr/lib/aarch64-linux-gnu/ldscripts"}},
+			{"/usr/lib/bfd-plugins/liblto_plugin.so", filemap.Redirect, []string{"/usr/lib/bfd-plugins"}},
+			{"/usr/lib/python3/dist-packages/mesonbuild/x.py", filemap.Redirect, []string{"/usr/lib/python3"}},
+			{"/usr/libexec/coreutils/libstdbuf.so", filemap.Redirect, []string{"/usr/libexec"}},
 			{"/build/hello/x.o", filemap.Grant, nil},          // from default
 		}},
 	} {

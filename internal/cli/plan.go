@@ -47,9 +47,24 @@ func hostEnv() (env, error) {
 // order the filemap documents: --profile, each --config in turn, then the
 // rule flags as given. For one path the last rule wins, so each layer can
 // override the one before.
+//
+// --sdk DIR sets ${SDK} and, unless --profile is given, selects the shipped
+// profile "sdk" (which includes "default"); with --profile, the profile or a
+// --config must use ${SDK}, or --sdk would silently do nothing.
 func makePlan(o *options, e env) (*plan, error) {
+	var sdkDir string
+	if o.sdk != "" {
+		var err error
+		if sdkDir, err = sdkRoot(e.cwd, o.sdk); err != nil {
+			return nil, err
+		}
+	}
+	profile := o.profile
+	if sdkDir != "" && !o.given["profile"] {
+		profile = sdkProfile
+	}
 	l := &filemap.Loader{
-		Vars:    filemap.Vars{CWD: e.cwd, HOME: e.home, TMPDIR: e.tmpdir, SDK: abs(e.cwd, o.sdk)},
+		Vars:    filemap.Vars{CWD: e.cwd, HOME: e.home, TMPDIR: e.tmpdir, SDK: sdkDir},
 		Shipped: configs.FS,
 	}
 	p := &plan{}
@@ -60,11 +75,11 @@ func makePlan(o *options, e env) (*plan, error) {
 			p.net, p.netFrom = prof.Net, from
 		}
 	}
-	prof, err := l.LoadShipped(o.profile)
+	prof, err := l.LoadShipped(profile)
 	if err != nil {
 		return nil, err
 	}
-	add(prof, "--profile "+o.profile)
+	add(prof, "--profile "+profile)
 	for _, c := range o.configs {
 		prof, err := l.LoadFile(c)
 		if err != nil {
@@ -74,6 +89,9 @@ func makePlan(o *options, e env) (*plan, error) {
 	}
 	for _, f := range o.rules {
 		rules = append(rules, flagRule(f, e.cwd))
+	}
+	if sdkDir != "" && !usesSDK(rules, sdkDir) {
+		return nil, fmt.Errorf("--sdk %s: no rule reads from it (--profile %s uses no ${SDK}); drop --profile to use the sdk profile, or add a --config whose rules use ${SDK}", o.sdk, profile)
 	}
 	if o.net != "" {
 		p.net, p.netFrom = o.net, "--net"
