@@ -97,6 +97,17 @@ func (w *walker) write(d *dirEntry, name string, c *child, slash bool) Answer {
 		if slash && c.kind != kDir {
 			return fail(syscall.ENOTDIR)
 		}
+		if req.Open && req.Op == OpCreate && c.kind == kDir {
+			// O_TMPFILE names the directory its file goes in (the tracer
+			// cannot tell it from O_CREAT, which fails with EISDIR on any
+			// directory): the stage's copy of it.
+			if !inStage {
+				if errno := w.copyUp(g, here, false); errno != 0 {
+					return fail(errno)
+				}
+			}
+			return staged(AfterChanged)
+		}
 		if req.Open && (c.kind != kOther || c.mode&unix.S_IFMT != unix.S_IFREG) {
 			// A directory (EISDIR), a symlink not followed (ELOOP): the
 			// kernel refuses. A fifo or a device: opening it changes no

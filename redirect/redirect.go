@@ -64,7 +64,8 @@ type Request struct {
 	// open for reading of a merged directory is answered with a
 	// synthesized listing (see Resolver); an open for writing of a
 	// directory, a symlink not followed or a special file copies nothing
-	// up (the kernel refuses, or the open changes no file).
+	// up (the kernel refuses, or the open changes no file), except an
+	// OpCreate of a directory (O_TMPFILE), answered with its staged copy.
 	Open bool
 	// Trunc: O_TRUNC. A copy-up need not copy the contents.
 	Trunc bool

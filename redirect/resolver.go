@@ -59,7 +59,9 @@ import (
 //     lower entries still show through); a symlink's target; a fifo. A
 //     device or a socket cannot be made without privileges: EPERM. Opening
 //     a directory, a symlink not followed, a fifo or a device for writing
-//     copies nothing (the kernel refuses, or no file changes).
+//     copies nothing (the kernel refuses, or no file changes), but an
+//     OpCreate open of a directory (O_TMPFILE, or O_CREAT, which fails with
+//     EISDIR anyway) is answered with the directory's staged copy.
 //   - OpCreate: an existing name fails with EEXIST when Excl; is replaced
 //     when Replace (a lower one gets a placeholder in the stage so that the
 //     kernel sees what it replaces: see replace); is copied up otherwise

@@ -650,3 +650,37 @@ func TestRenameErrnoOrder(t *testing.T) {
 		t.Errorf("rename onto itself: %+v %+v", a, b)
 	}
 }
+
+// TestTmpfile: O_TMPFILE in a lower directory makes its file in the
+// stage's copy of it, where linkat can give it a name.
+func TestTmpfile(t *testing.T) {
+	low := mkTree(t, "var/lib/")
+	s := newStage(t)
+	r := newResolver(t, Options{Stage: s}, redirect("/", low))
+	a := r.Resolve(Request{Path: "/var/lib", Op: OpCreate, Open: true, Follow: true})
+	if a.Errno != 0 || a.Host != s.Root()+"/var/lib" {
+		t.Fatalf("O_TMPFILE: %+v", a)
+	}
+	fd, err := unix.Open(a.Host, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o644)
+	r.Commit(a, err == nil)
+	if err != nil {
+		t.Skipf("O_TMPFILE: %v", err)
+	}
+	defer unix.Close(fd)
+	unix.Write(fd, []byte("tmp"))
+	b := r.Resolve(Request{Path: "/var/lib/named", Op: OpCreate, Excl: true})
+	err = unix.Linkat(fd, "", unix.AT_FDCWD, b.Host, unix.AT_EMPTY_PATH)
+	r.Commit(b, err == nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := viaResolver(r, Request{Path: "/var/lib/named", Follow: true}); got.what != "file:tmp" {
+		t.Errorf("linked tmpfile: %v", got)
+	}
+	// O_CREAT on a directory still fails as the kernel says.
+	c := r.Resolve(Request{Path: "/var", Op: OpCreate, Open: true, Follow: true})
+	_, err = unix.Open(c.Host, unix.O_CREAT|unix.O_WRONLY|unix.O_CLOEXEC, 0o644)
+	if err != unix.EISDIR {
+		t.Errorf("O_CREAT on a directory: %v", err)
+	}
+}
