@@ -162,3 +162,31 @@ func TestRenameOfHostDirectory(t *testing.T) {
 	}
 	sameSnapshot(t, before, snapshot(t, "/usr/share/zoneinfo/Europe"))
 }
+
+// TestRenameAndLinkOfHostFiles: a host file renamed or hard-linked inside
+// the guest is copied up; the old name is hidden, the link is a real hard
+// link in the stage.
+func TestRenameAndLinkOfHostFiles(t *testing.T) {
+	work := worldDir(t, "vroot-it-mvf-")
+	st := filepath.Join(work, "st")
+	before := snapshot(t, "/etc/hostname", "/etc/issue.net")
+	want := readFile(t, "/etc/hostname")
+	r := vroot(t, work, "--stage", st, "--", "sh", "-c", `set -e
+mv /etc/hostname /etc/hostname.moved
+test ! -e /etc/hostname
+cat /etc/hostname.moved
+ln /etc/issue.net /etc/issue.link
+test "$(stat -c %i /etc/issue.net)" = "$(stat -c %i /etc/issue.link)"
+mv /etc/hostname.moved /etc/issue.link 2>/dev/null
+cat /etc/issue.link`)
+	if r.code != 0 || r.stdout != want+want {
+		t.Fatalf("exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	sameSnapshot(t, before, snapshot(t, "/etc/hostname", "/etc/issue.net"))
+	s := runIn(t, work, vrootBin, "status", st)
+	for _, w := range []string{"D /etc/hostname\n", "M /etc/issue.net\n", "A /etc/issue.link\n"} {
+		if !strings.Contains(s.stdout, w) {
+			t.Errorf("status lacks %q:\n%s", w, s.stdout)
+		}
+	}
+}

@@ -249,3 +249,11 @@ func helperMain(name string, args []string) int {
 }
 
 func (r *prefixResolver) Commit(redirect.Answer, bool) {}
+
+func (r *prefixResolver) ResolveRename(a, b redirect.Request) (redirect.Answer, redirect.Answer) {
+	return r.Resolve(a), r.Resolve(b)
+}
+
+func (r *prefixResolver) ResolveLink(a, b redirect.Request) (redirect.Answer, redirect.Answer) {
+	return r.Resolve(a), r.Resolve(b)
+}

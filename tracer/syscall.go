@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vroot-dev/vroot/filemap"
 	"github.com/vroot-dev/vroot/internal/linux"
 	"github.com/vroot-dev/vroot/redirect"
 )
@@ -377,16 +378,16 @@ type pathRequest struct {
 	open, trunc, excl, removeDir, replace bool
 }
 
-// translate resolves one path argument and records the rewrite. It returns
-// the answer, or false when the stop has been failed.
-func (e *engine) translate(s *stop, pr pathRequest, off uintptr) (redirect.Answer, bool) {
+// request turns a path argument into the resolver's request: the path
+// made absolute in guest space. It fails the stop when the base is bad.
+func (e *engine) request(s *stop, pr pathRequest) (redirect.Request, bool) {
 	t := s.t
 	guest := pr.path
 	if !strings.HasPrefix(guest, "/") {
 		base, errno := e.guestBase(t, pr.dirfd)
 		if errno != 0 {
 			s.fail(errno)
-			return redirect.Answer{}, false
+			return redirect.Request{}, false
 		}
 		if base == "/" {
 			guest = "/" + guest
@@ -394,9 +395,25 @@ func (e *engine) translate(s *stop, pr pathRequest, off uintptr) (redirect.Answe
 			guest = base + "/" + guest
 		}
 	}
-	ans := e.res.Resolve(redirect.Request{Path: guest, ArgLen: len(pr.path), Op: pr.op, Follow: pr.follow,
+	return redirect.Request{Path: guest, ArgLen: len(pr.path), Op: pr.op, Follow: pr.follow,
 		Open: pr.open, Trunc: pr.trunc, Excl: pr.excl, RemoveDir: pr.removeDir, Replace: pr.replace,
-		Pid: t.tgid, Tid: t.tid})
+		Pid: t.tgid, Tid: t.tid}, true
+}
+
+// translate resolves one path argument and records the rewrite. It returns
+// the answer, or false when the stop has been failed or completed.
+func (e *engine) translate(s *stop, pr pathRequest, off uintptr) (redirect.Answer, bool) {
+	req, ok := e.request(s, pr)
+	if !ok {
+		return redirect.Answer{}, false
+	}
+	return e.applyAnswer(s, pr, req.Path, e.res.Resolve(req), off)
+}
+
+// applyAnswer records what one answer means for the stop: an errno, a
+// syscall already done, bookkeeping for the exit stop, a rewrite.
+func (e *engine) applyAnswer(s *stop, pr pathRequest, guest string, ans redirect.Answer, off uintptr) (redirect.Answer, bool) {
+	t := s.t
 	if ans.Errno != 0 {
 		e.decided(s, guest, pr, ans)
 		s.fail(ans.Errno)
@@ -434,6 +451,37 @@ func (e *engine) translate(s *stop, pr pathRequest, off uintptr) (redirect.Answe
 	}
 	s.changed = true
 	return ans, true
+}
+
+// translatePair resolves rename's or link's two paths together, so that
+// the errno is the one the kernel checks first and the stage changes only
+// once both paths pass.
+func (e *engine) translatePair(s *stop, prs [2]pathRequest) ([2]redirect.Answer, bool) {
+	var out [2]redirect.Answer
+	r0, ok := e.request(s, prs[0])
+	if !ok {
+		return out, false
+	}
+	r1, ok := e.request(s, prs[1])
+	if !ok {
+		return out, false
+	}
+	var a0, a1 redirect.Answer
+	if s.ent.moves() {
+		a0, a1 = e.res.ResolveRename(r0, r1)
+	} else {
+		a0, a1 = e.res.ResolveLink(r0, r1)
+	}
+	if a0.Skip && a1.Skip {
+		// A rename onto itself: nothing to do, success.
+		s.skip, s.ret = true, 0
+		return out, false
+	}
+	if out[0], ok = e.applyAnswer(s, prs[0], r0.Path, a0, slotPath0); !ok {
+		return out, false
+	}
+	out[1], ok = e.applyAnswer(s, prs[1], r1.Path, a1, slotPath1)
+	return out, ok
 }
 
 func (e *engine) decided(s *stop, guest string, pr pathRequest, ans redirect.Answer) {
@@ -475,8 +523,9 @@ func (e *engine) translatePaths(s *stop) {
 	if ent.FlagsArg >= 0 {
 		flags = s.args[ent.FlagsArg]
 	}
-	var guests [2]string
-	var hosts [2]string
+	var prs [2]pathRequest
+	var idx [2]int // which of ent.Paths each request is
+	n := 0
 	for i, pa := range ent.Paths {
 		ptr := s.args[pa.Arg]
 		if ptr == 0 || s.t.mm.contains(ptr) {
@@ -515,22 +564,58 @@ func (e *engine) translatePaths(s *stop) {
 		case ent.Name == "creat":
 			openRequest(&pr, unix.O_CREAT|unix.O_WRONLY|unix.O_TRUNC)
 		case pa.Op == redirect.OpCreate && ent.moves():
-			pr.replace = true
+			if flags&unix.RENAME_NOREPLACE != 0 {
+				pr.excl = true
+			} else {
+				pr.replace = true
+			}
 		case pa.Op == redirect.OpCreate:
 			// mkdir, mknod, symlink, link: an existing name is EEXIST.
 			pr.excl = true
 		case pa.Op == redirect.OpDelete:
 			pr.removeDir = ent.Name == "rmdir" || (ent.Name == "unlinkat" && flags&unix.AT_REMOVEDIR != 0)
 		}
-		off := uintptr(slotPath0)
-		if i > 0 {
-			off = slotPath1
-		}
-		ans, ok := e.translate(s, pr, off)
-		if !ok {
+		prs[n], idx[n] = pr, i
+		n++
+	}
+	var answers [2]redirect.Answer
+	pair := n == 2 && (ent.moves() || ent.Name == "link" || ent.Name == "linkat")
+	if pair && ent.moves() && flags&(unix.RENAME_EXCHANGE|unix.RENAME_WHITEOUT) != 0 {
+		// The overlay cannot exchange or whiteout across layers: refuse
+		// under redirect rules, as overlayfs refuses what it cannot do.
+		pair = false
+	}
+	if pair {
+		var ok bool
+		if answers, ok = e.translatePair(s, prs); !ok {
 			return
 		}
-		guests[i], hosts[i] = ans.Guest, ans.Host
+	} else {
+		for k := 0; k < n; k++ {
+			off := uintptr(slotPath0)
+			if k > 0 {
+				off = slotPath1
+			}
+			ans, ok := e.translate(s, prs[k], off)
+			if !ok {
+				return
+			}
+			answers[k] = ans
+		}
+		if ent.moves() && flags&(unix.RENAME_EXCHANGE|unix.RENAME_WHITEOUT) != 0 {
+			for k := 0; k < n; k++ {
+				if answers[k].Rule != nil && answers[k].Rule.Action == filemap.Redirect {
+					s.writes, s.changed = nil, false
+					s.fail(unix.EINVAL)
+					return
+				}
+			}
+		}
+	}
+	var guests [2]string
+	for k := 0; k < n; k++ {
+		pa, ans := ent.Paths[idx[k]], answers[k]
+		guests[k] = ans.Guest
 		switch pa.Op {
 		case redirect.OpChdir:
 			if ent.Exit {
@@ -553,6 +638,4 @@ func (e *engine) translatePaths(s *stop) {
 	if s.exit == exitInvalidate {
 		s.t.exitGuest = guests
 	}
-
-	_ = hosts
 }

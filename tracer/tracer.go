@@ -30,6 +30,10 @@ type Resolver interface {
 	// Commit finishes an answer whose After is set, once the syscall's
 	// outcome is known.
 	Commit(a redirect.Answer, ok bool)
+	// ResolveRename and ResolveLink resolve both paths of a rename or a
+	// link together, in the order the kernel checks them.
+	ResolveRename(old, new redirect.Request) (redirect.Answer, redirect.Answer)
+	ResolveLink(old, new redirect.Request) (redirect.Answer, redirect.Answer)
 }
 
 // Decision is reported for every answer that was not a plain pass-through.
