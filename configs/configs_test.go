@@ -125,7 +125,7 @@ func TestShippedDecisions(t *testing.T) {
 			{"/usr/lib/bfd-plugins/liblto_plugin.so", filemap.Redirect, []string{"/usr/lib/bfd-plugins"}},
 			{"/usr/lib/python3/dist-packages/mesonbuild/x.py", filemap.Redirect, []string{"/usr/lib/python3"}},
 			{"/usr/libexec/coreutils/libstdbuf.so", filemap.Redirect, []string{"/usr/libexec"}},
-			{"/build/hello/x.o", filemap.Grant, nil},          // from default
+			{"/build/hello/x.o", filemap.Grant, nil}, // from default
 		}},
 	} {
 		t.Run(tc.profile, func(t *testing.T) {

@@ -97,12 +97,12 @@ func checkRule(r Rule) (Rule, error) {
 	}
 	if len(r.To) > 0 {
 		if r.Action != Redirect {
-			return r, fmt.Errorf("To is only for redirect rules, not %s", r.Action)
+			return r, fmt.Errorf("to is only for redirect rules, not %s", r.Action)
 		}
 		to := make([]string, len(r.To))
 		for i, t := range r.To {
 			if to[i], err = normPath(t); err != nil {
-				return r, fmt.Errorf("To[%d]: %w", i, err)
+				return r, fmt.Errorf("to[%d]: %w", i, err)
 			}
 		}
 		r.To = to

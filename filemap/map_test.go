@@ -152,7 +152,7 @@ func TestNew(t *testing.T) {
 		{"nul", Rule{Path: "/us\x00r", Action: Grant}, "NUL", Rule{}},
 		{"to on grant", Rule{Path: "/usr", Action: Grant, To: []string{"/a"}}, "only for redirect", Rule{}},
 		{"to on deny", Rule{Path: "/usr", Action: Deny, To: []string{"/a"}}, "only for redirect", Rule{}},
-		{"to relative", Rule{Path: "/usr", Action: Redirect, To: []string{"/a", "b"}}, "To[1]", Rule{}},
+		{"to relative", Rule{Path: "/usr", Action: Redirect, To: []string{"/a", "b"}}, "to[1]", Rule{}},
 		{"errno on grant", Rule{Path: "/usr", Action: Grant, Errno: syscall.ENOENT}, "only for deny", Rule{}},
 		{"bad errno", Rule{Path: "/usr", Action: Deny, Errno: syscall.EIO}, "not allowed", Rule{}},
 		{"bad action", Rule{Path: "/usr", Action: Action(9)}, "unknown action", Rule{}},

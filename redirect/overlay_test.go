@@ -112,9 +112,6 @@ var (
 func opAppend(data string) sysop {
 	return sysop{name: "append", reqs: []Request{rdWrite}, do: openWrite(unix.O_WRONLY|unix.O_APPEND, data)}
 }
-func opOpenW() sysop {
-	return sysop{name: "openw", reqs: []Request{rdWrite}, do: openWrite(unix.O_WRONLY, "")}
-}
 func opTrunc(data string) sysop {
 	r := rdWrite
 	r.Trunc = true

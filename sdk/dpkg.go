@@ -29,17 +29,6 @@ func (s stanza) get(key string) string {
 	return ""
 }
 
-// set replaces key's value, or appends the field.
-func (s *stanza) set(key, value string) {
-	for i, f := range *s {
-		if strings.EqualFold(f.key, key) {
-			(*s)[i].value = value
-			return
-		}
-	}
-	*s = append(*s, field{key, value})
-}
-
 // id is what names a package instance in the status file.
 func (s stanza) id() string {
 	a := s.get("Architecture")

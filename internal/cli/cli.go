@@ -7,13 +7,13 @@
 package cli
 
 import (
-	"time"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
