@@ -42,6 +42,23 @@ func (e *engine) special(s *stop) {
 	h(e, s)
 }
 
+// pathArg reads the path in argument i of a special syscall. It returns
+// false when there is nothing to translate (NULL, empty, or a pointer into
+// the scratch area: a restarted syscall already translated) or when the
+// stop has been failed.
+func (e *engine) pathArg(s *stop, i int) (string, bool) {
+	ptr := s.args[i]
+	if ptr == 0 || s.t.mm.contains(ptr) {
+		return "", false
+	}
+	p, errno := e.readPath(s.t, ptr)
+	if errno != 0 {
+		s.fail(errno)
+		return "", false
+	}
+	return p, p != ""
+}
+
 // sysGetcwd answers from the tracked guest cwd without running the call.
 func (e *engine) sysGetcwd(s *stop) {
 	g := s.t.fs.guestCwd
@@ -88,17 +105,9 @@ func (e *engine) sysOpenat2(s *stop) {
 	}
 	flags := binary.LittleEndian.Uint64(how[0:])
 	resolve := binary.LittleEndian.Uint64(how[16:])
-	ptr := s.args[1]
-	if s.t.mm.contains(ptr) {
+	p, ok := e.pathArg(s, 1)
+	if !ok {
 		return
-	}
-	p, errno := e.readPath(s.t, ptr)
-	if errno != 0 {
-		s.fail(errno)
-		return
-	}
-	if p == "" {
-		return // the kernel says ENOENT
 	}
 	pr := pathRequest{arg: 1, path: p, dirfd: int32(s.args[0])}
 	openRequest(&pr, flags)
@@ -145,17 +154,11 @@ func (e *engine) sysOpenat2(s *stop) {
 
 func (e *engine) sysExecveat(s *stop) {
 	flags := s.args[4]
-	ptr := s.args[1]
-	if ptr == 0 || s.t.mm.contains(ptr) {
+	// An empty path is fexecve (AT_EMPTY_PATH): the fd was opened through
+	// vroot; without the flag the kernel says ENOENT.
+	p, ok := e.pathArg(s, 1)
+	if !ok {
 		return
-	}
-	p, errno := e.readPath(s.t, ptr)
-	if errno != 0 {
-		s.fail(errno)
-		return
-	}
-	if p == "" {
-		return // fexecve (AT_EMPTY_PATH): the fd was opened through vroot; else ENOENT
 	}
 	e.translate(s, pathRequest{arg: 1, path: p, dirfd: int32(s.args[0]), op: redirect.OpExec, follow: flags&unix.AT_SYMLINK_NOFOLLOW == 0}, slotPath0)
 }

@@ -93,17 +93,24 @@ func run(ctx context.Context, args []string, stdin, stdout, stderr *os.File) err
 	}
 }
 
-// check loads and compiles the filemap exactly as a run would, and prints
-// it instead of running anything.
-func check(o *options, stdout, stderr io.Writer) error {
+// loadPlan refuses what is not implemented, then reads the host's
+// environment and builds the filemap from the profiles and flags.
+func loadPlan(o *options) (env, *plan, error) {
 	if err := o.notImplemented(); err != nil {
-		return err
+		return env{}, nil, err
 	}
 	e, err := hostEnv()
 	if err != nil {
-		return err
+		return env{}, nil, err
 	}
 	p, err := makePlan(o, e)
+	return e, p, err
+}
+
+// check loads and compiles the filemap exactly as a run would, and prints
+// it instead of running anything.
+func check(o *options, stdout, stderr io.Writer) error {
+	_, p, err := loadPlan(o)
 	if err != nil {
 		return err
 	}
@@ -120,14 +127,7 @@ func check(o *options, stdout, stderr io.Writer) error {
 
 // runCommand runs o.args under the tracer; its exit code becomes vroot's.
 func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File) error {
-	if err := o.notImplemented(); err != nil {
-		return err
-	}
-	e, err := hostEnv()
-	if err != nil {
-		return err
-	}
-	p, err := makePlan(o, e)
+	e, p, err := loadPlan(o)
 	if err != nil {
 		return err
 	}
