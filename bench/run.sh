@@ -40,11 +40,10 @@
 #                    raw files of a finished run (no measurement)
 set -u
 
-# vroot has no stage yet: it runs as `vroot -- CMD` and the install workload
-# (which must write outside the build tree) is reported "n/a (needs the stage)".
-# Once `--stage DIR` is implemented, set this to 1: vroot then runs as
-# `vroot --stage <fresh dir> -- CMD` everywhere and `make install` (no DESTDIR) joins.
-VROOT_HAS_STAGE=0
+# vroot runs as `vroot --stage <fresh dir> -- CMD` everywhere and `make
+# install` runs without DESTDIR. Set to 0 to measure `vroot -- CMD` (an
+# automatic stage under $TMPDIR) and leave vroot out of the install workload.
+VROOT_HAS_STAGE=1
 
 N=${N:-5}
 REPS=${REPS:-}
