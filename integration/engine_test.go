@@ -277,3 +277,14 @@ func TestGroupStop(t *testing.T) {
 		t.Fatalf("exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestPtraceNotPermitted: where ptrace is refused (here: inside another
+// vroot, whose filter refuses ptrace), vroot says so in one sentence with
+// the fix, and exits 125.
+func TestPtraceNotPermitted(t *testing.T) {
+	dir := worldDir(t, "vroot-it-nested-")
+	r := vroot(t, dir, "-q", "--", vrootBin, "-q", "--", "true")
+	if r.code != 125 || !strings.Contains(r.stderr, "ptrace is not permitted here") || !strings.Contains(r.stderr, "SYS_PTRACE") {
+		t.Fatalf("exit %d stderr %q", r.code, r.stderr)
+	}
+}

@@ -26,6 +26,7 @@ var specialHandlers = map[string]func(e *engine, s *stop){
 	"clone3":   (*engine).sysClone3,
 	"unshare":  (*engine).sysUnshare,
 	"seccomp":  (*engine).sysSeccomp,
+	"prctl":    (*engine).sysPrctl,
 	// perf_event_open names a file only for uprobe events, which need
 	// CAP_PERFMON or a permissive perf_event_paranoid; they attach a probe
 	// and write nothing, so the call runs as is.
@@ -352,5 +353,16 @@ const (
 func (e *engine) sysSeccomp(s *stop) {
 	if s.args[0] == seccompSetModeFilter && s.args[1]&seccompFlagNewListener != 0 {
 		s.fail(unix.EPERM)
+	}
+}
+
+// sysPrctl keeps every tracee dumpable: a build that asks to be made
+// non-dumpable is told it succeeded. Non-dumpable, its /proc/PID/fd,
+// /proc/PID/cwd and memory would be closed to an unprivileged vroot, which
+// could then no longer resolve its dirfds. A build is contained by vroot;
+// it does not need protecting from its own tracer.
+func (e *engine) sysPrctl(s *stop) {
+	if s.args[0] == unix.PR_SET_DUMPABLE && s.args[1] == 0 {
+		s.skip, s.ret = true, 0
 	}
 }

@@ -97,11 +97,7 @@ func (e *engine) apply(s *stop) {
 	if s.skip {
 		// The syscall will not run: whatever a path prepared is finished
 		// as failed.
-		for i := 0; i < t.ncommits; i++ {
-			e.res.Commit(t.commits[i], false)
-			t.commits[i] = redirect.Answer{}
-		}
-		t.ncommits = 0
+		e.abandonCommits(t)
 		if err := getRegs(t.tid, &e.regs); err == nil {
 			if err := regsSkip(t.tid, &e.regs, s.ret); err != nil {
 				e.log.Debug("skip", "tid", t.tid, "error", err)
@@ -114,7 +110,9 @@ func (e *engine) apply(s *stop) {
 		if len(s.writes) > 0 && t.mm.scratch == 0 {
 			// No scratch area yet in this address space: inject an mmap in
 			// place of this syscall, then make the tracee run the syscall
-			// again; its next stop finds the area.
+			// again; its next stop finds the area and resolves anew, so
+			// what this pass prepared is finished as not run.
+			e.abandonCommits(t)
 			e.injectMmap(t)
 			return
 		}
@@ -152,6 +150,16 @@ func (e *engine) apply(s *stop) {
 		return
 	}
 	e.resume(t, 0)
+}
+
+// abandonCommits tells the resolver that the answers it prepared for this
+// stop were not used, so that it can undo what it prepared.
+func (e *engine) abandonCommits(t *task) {
+	for i := 0; i < t.ncommits; i++ {
+		e.res.Commit(t.commits[i], false)
+		t.commits[i] = redirect.Answer{}
+	}
+	t.ncommits = 0
 }
 
 // scratchRelative marks an argument value as an offset into the task's

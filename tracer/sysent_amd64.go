@@ -188,6 +188,10 @@ var table = []Sysent{
 	// supervisor CONTINUE a path syscall untranslated: the engine refuses
 	// the flag. Other filters can only be stricter than vroot's.
 	{Nr: unix.SYS_SECCOMP, Name: "seccomp", Kind: KindSpecial, FlagsArg: 1},
+	// prctl(PR_SET_DUMPABLE, 0) would hide the tracee's /proc/PID/fd and
+	// cwd from vroot (and its memory from process_vm_readv) when vroot is
+	// not root: the engine answers it without running it.
+	{Nr: unix.SYS_PRCTL, Name: "prctl", Kind: KindSpecial, FlagsArg: noFlags},
 	// A tracee is already traced: PTRACE_TRACEME and PTRACE_ATTACH to a
 	// sibling fail with EPERM natively; refusing here also keeps a build
 	// from attaching to anything else (vroot included).
@@ -334,7 +338,7 @@ var noPath = []int{
 	unix.SYS_FORK, unix.SYS_VFORK, unix.SYS_EXIT, unix.SYS_EXIT_GROUP, unix.SYS_WAIT4,
 	unix.SYS_WAITID, unix.SYS_SET_TID_ADDRESS, unix.SYS_SET_ROBUST_LIST,
 	unix.SYS_GET_ROBUST_LIST, unix.SYS_RESTART_SYSCALL, unix.SYS_ARCH_PRCTL,
-	unix.SYS_PRCTL, unix.SYS_PERSONALITY, unix.SYS_MODIFY_LDT, unix.SYS_RSEQ,
+	unix.SYS_PERSONALITY, unix.SYS_MODIFY_LDT, unix.SYS_RSEQ,
 	unix.SYS_RSEQ_SLICE_YIELD, unix.SYS_KCMP, unix.SYS_PIDFD_OPEN,
 	unix.SYS_PIDFD_SEND_SIGNAL, unix.SYS_PIDFD_GETFD, unix.SYS_GETTID, unix.SYS_GETPID,
 	unix.SYS_GETPPID, unix.SYS_GETPGRP, unix.SYS_SETSID, unix.SYS_GETSID, unix.SYS_SETPGID,

@@ -104,6 +104,10 @@ var table = []Sysent{
 	{Nr: unix.SYS_UNSHARE, Name: "unshare", Kind: KindSpecial, FlagsArg: 0},
 	{Nr: unix.SYS_SETNS, Name: "setns", Kind: KindRefuse, FlagsArg: noFlags, Errno: unix.EPERM},
 	{Nr: unix.SYS_SECCOMP, Name: "seccomp", Kind: KindSpecial, FlagsArg: 1},
+	// prctl(PR_SET_DUMPABLE, 0) would hide the tracee's /proc/PID/fd and
+	// cwd from vroot (and its memory from process_vm_readv) when vroot is
+	// not root: the engine answers it without running it.
+	{Nr: unix.SYS_PRCTL, Name: "prctl", Kind: KindSpecial, FlagsArg: noFlags},
 	{Nr: unix.SYS_PTRACE, Name: "ptrace", Kind: KindRefuse, FlagsArg: noFlags, Errno: unix.EPERM},
 	{Nr: unix.SYS_PERF_EVENT_OPEN, Name: "perf_event_open", Kind: KindSpecial, FlagsArg: noFlags},
 
@@ -182,7 +186,7 @@ var noPath = []int{
 	// Processes and threads (no fork/vfork on arm64: clone does both).
 	unix.SYS_EXIT, unix.SYS_EXIT_GROUP, unix.SYS_WAIT4, unix.SYS_WAITID,
 	unix.SYS_SET_TID_ADDRESS, unix.SYS_SET_ROBUST_LIST, unix.SYS_GET_ROBUST_LIST,
-	unix.SYS_RESTART_SYSCALL, unix.SYS_PRCTL, unix.SYS_PERSONALITY, unix.SYS_RSEQ,
+	unix.SYS_RESTART_SYSCALL, unix.SYS_PERSONALITY, unix.SYS_RSEQ,
 	unix.SYS_RSEQ_SLICE_YIELD, unix.SYS_KCMP, unix.SYS_PIDFD_OPEN,
 	unix.SYS_PIDFD_SEND_SIGNAL, unix.SYS_PIDFD_GETFD, unix.SYS_GETTID, unix.SYS_GETPID,
 	unix.SYS_GETPPID, unix.SYS_SETSID, unix.SYS_GETSID, unix.SYS_SETPGID, unix.SYS_GETPGID,
