@@ -15,6 +15,13 @@ import "syscall"
 // non-directory over a non-empty lower directory says ENOTEMPTY where the
 // kernel says EISDIR.
 
+// failBoth is the pair of answers of a rename or link that fails on one
+// of its paths: the errno, with nothing for the tracer to apply.
+func failBoth(a Answer) (Answer, Answer) {
+	a = Answer{Errno: a.Errno, Guest: a.Guest, Rule: a.Rule}
+	return a, a
+}
+
 // ResolveRename answers rename, renameat and renameat2: old is the source
 // (OpMove), new the destination (OpCreate with Replace, or with Excl for
 // RENAME_NOREPLACE). When the rename must fail, both answers carry the
@@ -24,18 +31,14 @@ import "syscall"
 // RENAME_WHITEOUT are not handled: under a redirect rule the tracer must
 // refuse them (EINVAL).
 func (r *Resolver) ResolveRename(old, new Request) (Answer, Answer) {
-	both := func(a Answer) (Answer, Answer) {
-		a = Answer{Errno: a.Errno, Guest: a.Guest, Rule: a.Rule}
-		return a, a
-	}
 	wo, wn := &walker{}, &walker{}
 	ao, ok := r.walk(wo, old, true)
 	if !ok || ao.Errno != 0 {
-		return both(ao)
+		return failBoth(ao)
 	}
 	an, ok := r.walk(wn, new, true)
 	if !ok || an.Errno != 0 {
-		return both(an)
+		return failBoth(an)
 	}
 	fail := func(e syscall.Errno, w *walker) (Answer, Answer) {
 		a := Answer{Errno: e}
@@ -85,27 +88,23 @@ func (r *Resolver) ResolveRename(old, new Request) (Answer, Answer) {
 // (OpWrite, Follow with AT_SYMLINK_FOLLOW), new the new name (OpCreate
 // with Excl). When the link must fail, both answers carry the errno.
 func (r *Resolver) ResolveLink(old, new Request) (Answer, Answer) {
-	both := func(a Answer) (Answer, Answer) {
-		a = Answer{Errno: a.Errno, Guest: a.Guest, Rule: a.Rule}
-		return a, a
-	}
 	wo, wn := &walker{}, &walker{}
 	ao, ok := r.walk(wo, old, true)
 	if !ok || ao.Errno != 0 {
-		return both(ao)
+		return failBoth(ao)
 	}
 	fo := wo.fin
 	if fo.ok && fo.dir == nil {
 		switch {
 		case fo.c.kind == kMissing:
-			return both(Answer{Errno: syscall.ENOENT, Guest: join(fo.d.guest, fo.name), Rule: fo.c.rule})
+			return failBoth(Answer{Errno: syscall.ENOENT, Guest: join(fo.d.guest, fo.name), Rule: fo.c.rule})
 		case fo.slash && fo.c.kind != kDir:
-			return both(Answer{Errno: syscall.ENOTDIR, Guest: join(fo.d.guest, fo.name), Rule: fo.c.rule})
+			return failBoth(Answer{Errno: syscall.ENOTDIR, Guest: join(fo.d.guest, fo.name), Rule: fo.c.rule})
 		}
 	}
 	an, ok := r.walk(wn, new, true)
 	if !ok || an.Errno != 0 {
-		return both(an)
+		return failBoth(an)
 	}
 	fn := wn.fin
 	g := ""
@@ -113,14 +112,14 @@ func (r *Resolver) ResolveLink(old, new Request) (Answer, Answer) {
 		g = join(fn.d.guest, fn.name)
 	}
 	if _, name := splitLast(wn.path); special(name) || fn.ok && fn.c.kind != kMissing {
-		return both(Answer{Errno: syscall.EEXIST, Guest: g, Rule: an.Rule})
+		return failBoth(Answer{Errno: syscall.EEXIST, Guest: g, Rule: an.Rule})
 	}
 	if fn.ok && fn.slash {
-		return both(Answer{Errno: syscall.ENOENT, Guest: g, Rule: fn.c.rule})
+		return failBoth(Answer{Errno: syscall.ENOENT, Guest: g, Rule: fn.c.rule})
 	}
 	if fo.ok && (fo.dir != nil || fo.c.kind == kDir) {
 		// Hard links to directories: EPERM, before the stage is touched.
-		return both(Answer{Errno: syscall.EPERM, Guest: g, Rule: ao.Rule})
+		return failBoth(Answer{Errno: syscall.EPERM, Guest: g, Rule: ao.Rule})
 	}
 	return r.applyPair(wo, ao, wn, an)
 }
