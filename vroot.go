@@ -95,6 +95,47 @@ type Result struct {
 	Violations []Violation
 	// Stage summarises the stage after the run.
 	Stage StageSummary
+	// Reads lists the files the build read from a lower layer (the host or
+	// an SDK), one entry per guest path, with the process that read it
+	// first.
+	Reads []Read
+	// Asks lists the decisions of ask rules, in the order they were made.
+	Asks []AskRecord
+	// Network lists the network attempts the policy looked at.
+	Network []NetAttempt
+}
+
+// Read is a file the build read from a lower layer.
+type Read struct {
+	Layer   string `json:"layer"` // "host", or the layer's directory
+	Path    string `json:"path"`  // the guest path
+	Host    string `json:"host"`  // the host path read
+	Pid     int    `json:"pid"`   // the first process that read it
+	Command string `json:"command,omitempty"`
+}
+
+// AskRecord is one decision of an ask rule.
+type AskRecord struct {
+	Pid      int    `json:"pid"`
+	Command  string `json:"command,omitempty"`
+	Op       string `json:"op"`
+	Path     string `json:"path"`
+	Answer   string `json:"answer"`  // "allow" or "deny"
+	Handler  string `json:"handler"` // which handler answered
+	Cached   bool   `json:"cached,omitempty"`
+	TimedOut bool   `json:"timed_out,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+// NetAttempt is one network operation the policy looked at.
+type NetAttempt struct {
+	Pid     int    `json:"pid"`
+	Command string `json:"command,omitempty"`
+	Syscall string `json:"syscall"`
+	Family  string `json:"family"`  // "inet", "inet6"
+	Address string `json:"address"` // host:port
+	Allowed bool   `json:"allowed"`
+	Errno   string `json:"errno,omitempty"`
 }
 
 // StageSummary counts what a stage holds.
