@@ -70,7 +70,8 @@ func (r *Resolver) GuestPath(host string) (string, bool) {
 		case g == "/":
 			g = rest
 		default:
-			g += rest
+			// Interned: the tracer maps the host path of every dirfd back.
+			g = r.build(g, rest[1:], false)
 		}
 		got := r.m.Lookup(g)
 		if got == v.rule || got != nil && (got.Action == filemap.Deny || got.Action == filemap.Ask) && r.pass[g] {

@@ -239,7 +239,7 @@ func (w *walker) answer(hdir, hname string, slash bool, gdir, gname string, rule
 	if spells(p, hdir, hname, slash) {
 		host = p
 	} else {
-		host = build(hdir, hname, slash)
+		host = w.r.build(hdir, hname, slash)
 	}
 	var guest string
 	if gdir != "" {
@@ -259,7 +259,7 @@ func (w *walker) guest(gdir, gname, host string) string {
 	case host != "" && spells(host, gdir, gname, false):
 		return host
 	}
-	return build(gdir, gname, false)
+	return w.r.build(gdir, gname, false)
 }
 
 // spells reports whether s == dir/name, plus a "/" when slash.

@@ -197,6 +197,40 @@ type Resolver struct {
 	// guest path (see union).
 	umu    sync.Mutex
 	unions map[string]*unionDir
+
+	// built interns the paths answers spell (see build), so that the
+	// steady state of a build allocates nothing per request.
+	bmu   sync.Mutex
+	built map[buildKey]string
+}
+
+type buildKey struct {
+	dir, name string
+	slash     bool
+}
+
+// builtMax bounds the intern table; it is cleared when full.
+const builtMax = 16384
+
+// build returns dir/name (plus a "/" when slash), shared with earlier
+// identical answers. The key keeps the name's string alive, which is the
+// request's own path: no copy either way.
+func (r *Resolver) build(dir, name string, slash bool) string {
+	k := buildKey{dir, name, slash}
+	r.bmu.Lock()
+	s, ok := r.built[k]
+	r.bmu.Unlock()
+	if ok {
+		return s
+	}
+	s = build(dir, name, slash)
+	r.bmu.Lock()
+	if r.built == nil || len(r.built) >= builtMax {
+		r.built = make(map[buildKey]string)
+	}
+	r.built[k] = s
+	r.bmu.Unlock()
+	return s
 }
 
 type revEntry struct {

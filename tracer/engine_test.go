@@ -214,6 +214,8 @@ func TestCancelKillsTree(t *testing.T) {
 // helperMain implements the helper programs the tests run under the tracer.
 func helperMain(name string, args []string) int {
 	switch name {
+	case "statloop":
+		return statLoop(args)
 	case "stat":
 		for _, a := range args {
 			if _, err := os.Stat(a); err != nil {

@@ -1,6 +1,7 @@
 package tracer
 
 import (
+	"bytes"
 	"encoding/binary"
 	"strings"
 
@@ -142,7 +143,7 @@ func (e *engine) sysOpenat2(s *stop) {
 		// drop the flags that would refuse it.
 		if s.changed {
 			binary.LittleEndian.PutUint64(how[16:], resolve&^(resolveBeneath|resolveInRoot))
-			h := make([]byte, openHowSize0)
+			h := e.bytes(openHowSize0)
 			copy(h, how[:])
 			s.writes = append(s.writes, scratchWrite{off: slotStruct, data: h})
 			s.args[2] = scratchRelative | slotStruct
@@ -185,10 +186,10 @@ func (e *engine) unixSockaddr(s *stop, addr, alen uint64, op redirect.Op, follow
 		return 0, 0, false // not a path (inet, or an abstract socket)
 	}
 	path := sa[2:alen]
-	if i := strings.IndexByte(string(path), 0); i >= 0 {
+	if i := bytes.IndexByte(path, 0); i >= 0 {
 		path = path[:i]
 	}
-	pr := pathRequest{arg: -1, path: string(path), dirfd: unix.AT_FDCWD, op: op, follow: follow}
+	pr := pathRequest{arg: -1, path: e.paths.bytes(path), dirfd: unix.AT_FDCWD, op: op, follow: follow}
 	sub := stop{t: s.t, ent: s.ent}
 	ans, ok := e.translate(&sub, pr, 0)
 	if !ok {
@@ -202,7 +203,7 @@ func (e *engine) unixSockaddr(s *stop, addr, alen uint64, op redirect.Op, follow
 		s.fail(unix.ENAMETOOLONG)
 		return 0, 0, false
 	}
-	out := make([]byte, 2+len(ans.Host)+1)
+	out := e.bytes(2 + len(ans.Host) + 1)
 	binary.LittleEndian.PutUint16(out, unix.AF_UNIX)
 	copy(out[2:], ans.Host)
 	s.writes = append(s.writes, scratchWrite{off: slotStruct, data: out})
@@ -251,9 +252,9 @@ func (e *engine) sysSendmsg(s *stop) {
 	const mhOff = slotStruct + 128
 	binary.LittleEndian.PutUint64(mh[0:], a&^scratchRelative)
 	binary.LittleEndian.PutUint32(mh[8:], uint32(l))
-	data := make([]byte, msghdrSize)
+	data := e.bytes(msghdrSize)
 	copy(data, mh[:])
-	s.writes = append(s.writes, scratchWrite{off: mhOff, data: data, relocs: []int{0}})
+	s.writes = append(s.writes, scratchWrite{off: mhOff, data: data, reloc0: true})
 	s.args[1] = scratchRelative | mhOff
 }
 
@@ -310,7 +311,7 @@ func (e *engine) sysClone3(s *stop) {
 	if size < 64 || size > cloneArgsMax || s.t.mm.contains(s.args[0]) {
 		return // the kernel refuses it (EINVAL/E2BIG) itself
 	}
-	buf := make([]byte, size)
+	buf := e.bytes(int(size))
 	if n, err := linux.ReadMem(s.t.tid, uintptr(s.args[0]), buf); err != nil || uint64(n) != size {
 		s.fail(unix.EFAULT)
 		return

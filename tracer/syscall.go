@@ -53,10 +53,10 @@ type stop struct {
 type scratchWrite struct {
 	off  uintptr
 	data []byte
-	// relocs are offsets in data of 8-byte scratch-slot offsets that must
-	// become absolute addresses once the slot is known (pointers inside a
-	// copied struct).
-	relocs []int
+	// reloc0 says the first 8 bytes of data are a scratch-slot offset that
+	// must become an absolute address once the slot is known (a pointer
+	// inside a copied struct).
+	reloc0 bool
 }
 
 // onSeccomp handles a RET_TRACE stop.
@@ -68,7 +68,9 @@ func (e *engine) onSeccomp(t *task) {
 		return
 	}
 	ent := lookupSysent(int(e.info.Nr))
-	s := stop{t: t, ent: ent, args: e.info.Args}
+	s := &e.cur
+	*s = stop{t: t, ent: ent, args: e.info.Args, writes: s.writes[:0]}
+	e.arenaOff = 0
 	t.ncommits = 0
 	switch {
 	case ent == nil && isNoPath(int(e.info.Nr)):
@@ -79,11 +81,24 @@ func (e *engine) onSeccomp(t *task) {
 		// untranslated.
 		s.fail(unix.ENOSYS)
 	case ent.Kind == KindPath:
-		e.translatePaths(&s)
+		e.translatePaths(s)
 	case ent.Kind == KindSpecial:
-		e.special(&s)
+		e.special(s)
 	}
-	e.apply(&s)
+	e.apply(s)
+}
+
+// bytes returns n zeroed bytes for a scratch write of the current stop:
+// they live until the stop is applied.
+func (e *engine) bytes(n int) []byte {
+	if e.arenaOff+n > len(e.arena) {
+		// Cannot happen: every write of a stop lands in one slot.
+		return make([]byte, n)
+	}
+	b := e.arena[e.arenaOff : e.arenaOff+n : e.arenaOff+n]
+	clear(b)
+	e.arenaOff += n
+	return b
 }
 
 func (s *stop) fail(errno syscall.Errno) {
@@ -118,8 +133,8 @@ func (e *engine) apply(s *stop) {
 		}
 		base := t.slot()
 		for _, w := range s.writes {
-			for _, r := range w.relocs {
-				binary.LittleEndian.PutUint64(w.data[r:], uint64(base)+binary.LittleEndian.Uint64(w.data[r:]))
+			if w.reloc0 {
+				binary.LittleEndian.PutUint64(w.data, uint64(base)+binary.LittleEndian.Uint64(w.data))
 			}
 			if err := linux.WriteMem(t.tid, base+w.off, w.data); err != nil {
 				e.log.Debug("write scratch", "tid", t.tid, "error", err)
@@ -337,17 +352,29 @@ func (e *engine) readPath(t *task, addr uint64) (string, syscall.Errno) {
 			v[i] = byte(word >> (8 * i))
 		}
 		if i := bytes.IndexByte(v[:], 0); i >= 0 {
-			return string(v[:i]), 0
+			return e.paths.bytes(v[:i]), 0
 		}
 		return "", unix.EFAULT
 	}
 	if i := bytes.IndexByte(e.buf[:n], 0); i >= 0 {
-		return string(e.buf[:i]), 0
+		return e.paths.bytes(e.buf[:i]), 0
 	}
 	if n < pathMax {
 		return "", unix.EFAULT
 	}
 	return "", unix.ENAMETOOLONG
+}
+
+// procFdPath returns "/proc/TID/fd/FD" NUL-terminated, in a buffer reused
+// by the next call.
+func (e *engine) procFdPath(tid, fd int) []byte {
+	b := append(e.procPath[:0], "/proc/"...)
+	b = strconv.AppendInt(b, int64(tid), 10)
+	b = append(b, "/fd/"...)
+	b = strconv.AppendInt(b, int64(fd), 10)
+	b = append(b, 0)
+	e.procPath = b
+	return b
 }
 
 // guestBase returns the guest directory a relative path starts from.
@@ -358,15 +385,17 @@ func (e *engine) guestBase(t *task, dirfd int32) (string, syscall.Errno) {
 	if dirfd < 0 {
 		return "", unix.EBADF
 	}
-	host, err := readlinkString("/proc/" + strconv.Itoa(t.tid) + "/fd/" + strconv.Itoa(int(dirfd)))
+	p := e.procFdPath(t.tid, int(dirfd))
+	n, err := linux.ReadlinkBytes(p, e.buf[:pathMax])
 	if err != nil {
 		return "", unix.EBADF
 	}
-	if !strings.HasPrefix(host, "/") {
+	if n == 0 || e.buf[0] != '/' {
 		return "", unix.ENOTDIR
 	}
+	host := e.paths.bytes(e.buf[:n])
 	var st unix.Stat_t
-	if err := unix.Stat("/proc/"+strconv.Itoa(t.tid)+"/fd/"+strconv.Itoa(int(dirfd)), &st); err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+	if err := linux.StatBytes(p, &st); err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return "", unix.ENOTDIR
 	}
 	if g, ok := e.res.GuestPath(host); ok {
@@ -397,11 +426,7 @@ func (e *engine) request(s *stop, pr pathRequest) (redirect.Request, bool) {
 			s.fail(errno)
 			return redirect.Request{}, false
 		}
-		if base == "/" {
-			guest = "/" + guest
-		} else {
-			guest = base + "/" + guest
-		}
+		guest = e.joins.join(base, guest)
 	}
 	return redirect.Request{Path: guest, ArgLen: len(pr.path), Op: pr.op, Follow: pr.follow,
 		Open: pr.open, Trunc: pr.trunc, Excl: pr.excl, RemoveDir: pr.removeDir, Replace: pr.replace,
@@ -451,7 +476,7 @@ func (e *engine) applyAnswer(s *stop, pr pathRequest, guest string, ans redirect
 		return ans, false
 	}
 	e.decided(s, guest, pr, ans)
-	data := make([]byte, len(ans.Host)+1)
+	data := e.bytes(len(ans.Host) + 1)
 	copy(data, ans.Host)
 	s.writes = append(s.writes, scratchWrite{off: off, data: data})
 	if pr.arg >= 0 {

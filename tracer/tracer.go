@@ -169,6 +169,16 @@ type engine struct {
 	info linux.SyscallInfo
 	regs unix.PtraceRegs
 	buf  []byte
+
+	// Per-stop state, reused so that a stop allocates nothing: the stop
+	// being handled, the bytes its scratch writes copy from (one slot's
+	// worth), and the strings made from tracee memory.
+	cur      stop
+	arena    []byte
+	arenaOff int
+	paths    internTable
+	joins    joinTable
+	procPath []byte
 }
 
 func newEngine(cfg Config) *engine {
@@ -180,6 +190,7 @@ func newEngine(cfg Config) *engine {
 		early: make(map[int]bool),
 		live:  make(map[int]struct{}),
 		buf:   make([]byte, pathMax+1),
+		arena: make([]byte, slotSize),
 	}
 }
 
