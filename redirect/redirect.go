@@ -78,6 +78,12 @@ type Request struct {
 	// Replace: OpCreate is rename's new path: an existing name is
 	// replaced, never copied up.
 	Replace bool
+	// NoSymlinks and NoMagicLinks are openat2's RESOLVE_NO_SYMLINKS and
+	// RESOLVE_NO_MAGICLINKS, applied in guest space: following a symlink
+	// (any, or a /proc magic link) anywhere in the path fails with ELOOP.
+	// The kernel cannot apply them to the host path, whose symlinks are
+	// not the guest's.
+	NoSymlinks, NoMagicLinks bool
 }
 
 // AfterKind says what Commit must do once the syscall's result is known.

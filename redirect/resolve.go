@@ -123,6 +123,9 @@ func (w *walker) resolve(p string) Answer {
 		if errno != 0 {
 			return w.fail(errno)
 		}
+		if n > 0 && w.req.NoSymlinks {
+			return w.fail(syscall.ELOOP)
+		}
 		links += n
 		if d.native {
 			return w.answer(d.hosts[0], name, mustDir && name != "", "", "", nil)
@@ -196,13 +199,16 @@ func (w *walker) resolve(p string) Answer {
 			}
 			return w.answer(c.pfx[c.layer], c.name, mustDir, d.guest, name, c.rule)
 		}
-		if links >= maxSymlinks {
+		if links >= maxSymlinks || w.req.NoSymlinks {
 			return w.fail(syscall.ELOOP)
 		}
 		links++
 		tgt, magic, errno := w.readLink(&c)
 		if errno != 0 {
 			return w.fail(errno)
+		}
+		if magic && w.req.NoMagicLinks {
+			return w.fail(syscall.ELOOP)
 		}
 		if magic {
 			g, how := w.r.magicTarget(tgt)
@@ -398,6 +404,9 @@ func (w *walker) stepDir(d *dirEntry, name string, base int) (*dirEntry, int, sy
 	tgt, magic, errno := w.readLink(&c)
 	if errno != 0 {
 		return nil, 0, errno
+	}
+	if magic && (w.req.NoMagicLinks || w.req.NoSymlinks) {
+		return nil, 0, syscall.ELOOP
 	}
 	if magic {
 		g, how := w.r.magicTarget(tgt)

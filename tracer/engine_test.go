@@ -214,6 +214,8 @@ func TestCancelKillsTree(t *testing.T) {
 // helperMain implements the helper programs the tests run under the tracer.
 func helperMain(name string, args []string) int {
 	switch name {
+	case "openat2":
+		return openat2Helper(args)
 	case "statloop":
 		return statLoop(args)
 	case "stat":

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -113,8 +114,13 @@ func (e *engine) sysOpenat2(s *stop) {
 	}
 	pr := pathRequest{arg: 1, path: p, dirfd: int32(s.args[0])}
 	openRequest(&pr, flags)
-	if resolve&(resolveBeneath|resolveInRoot) != 0 {
-		base, errno := e.guestBase(s.t, pr.dirfd)
+	pr.noSymlinks = resolve&resolveNoSymlinks != 0
+	pr.noMagicLinks = resolve&resolveNoMagic != 0
+	confined := resolve&(resolveBeneath|resolveInRoot) != 0
+	var base string
+	if confined {
+		var errno syscall.Errno
+		base, errno = e.guestBase(s.t, pr.dirfd)
 		if errno != 0 {
 			s.fail(errno)
 			return
@@ -130,28 +136,29 @@ func (e *engine) sysOpenat2(s *stop) {
 			}
 		}
 		pr.path = p
-		ans, ok := e.translate(s, pr, slotPath0)
-		if !ok {
-			return
-		}
-		if ans.Guest != base && !strings.HasPrefix(ans.Guest, strings.TrimSuffix(base, "/")+"/") {
-			s.writes, s.changed = nil, false
-			s.fail(unix.EXDEV)
-			return
-		}
-		// The kernel gets an absolute host path vroot already confined:
-		// drop the flags that would refuse it.
-		if s.changed {
-			binary.LittleEndian.PutUint64(how[16:], resolve&^(resolveBeneath|resolveInRoot))
-			h := e.bytes(openHowSize0)
-			copy(h, how[:])
-			s.writes = append(s.writes, scratchWrite{off: slotStruct, data: h})
-			s.args[2] = scratchRelative | slotStruct
-			s.args[3] = openHowSize0
-		}
+	}
+	ans, ok := e.translate(s, pr, slotPath0)
+	if !ok {
 		return
 	}
-	e.translate(s, pr, slotPath0)
+	if confined && ans.Guest != base && !strings.HasPrefix(ans.Guest, strings.TrimSuffix(base, "/")+"/") {
+		s.writes, s.changed = nil, false
+		s.fail(unix.EXDEV)
+		return
+	}
+	// The kernel gets a host path vroot already resolved and confined in
+	// guest space: drop the flags it would apply to the host's own
+	// directories and links instead (RESOLVE_NO_XDEV stays: a mount
+	// crossing is the host's either way).
+	guestOnly := uint64(resolveBeneath | resolveInRoot | resolveNoSymlinks | resolveNoMagic)
+	if s.changed && resolve&guestOnly != 0 {
+		binary.LittleEndian.PutUint64(how[16:], resolve&^guestOnly)
+		h := e.bytes(openHowSize0)
+		copy(h, how[:])
+		s.writes = append(s.writes, scratchWrite{off: slotStruct, data: h})
+		s.args[2] = scratchRelative | slotStruct
+		s.args[3] = openHowSize0
+	}
 }
 
 func (e *engine) sysExecveat(s *stop) {

@@ -413,6 +413,7 @@ type pathRequest struct {
 	follow bool
 
 	open, trunc, excl, removeDir, replace bool
+	noSymlinks, noMagicLinks              bool
 }
 
 // request turns a path argument into the resolver's request: the path
@@ -430,6 +431,7 @@ func (e *engine) request(s *stop, pr pathRequest) (redirect.Request, bool) {
 	}
 	return redirect.Request{Path: guest, ArgLen: len(pr.path), Op: pr.op, Follow: pr.follow,
 		Open: pr.open, Trunc: pr.trunc, Excl: pr.excl, RemoveDir: pr.removeDir, Replace: pr.replace,
+		NoSymlinks: pr.noSymlinks, NoMagicLinks: pr.noMagicLinks,
 		Pid: t.tgid, Tid: t.tid}, true
 }
 
