@@ -69,7 +69,7 @@ func (e *engine) sysGetcwd(s *stop) {
 		s.fail(unix.ERANGE)
 		return
 	}
-	b := make([]byte, len(g)+1)
+	b := e.bytes(len(g) + 1)
 	copy(b, g)
 	if err := linux.WriteMem(s.t.tid, uintptr(s.args[0]), b); err != nil {
 		s.fail(unix.EFAULT)
