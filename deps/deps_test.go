@@ -1,6 +1,7 @@
 package deps
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -219,5 +220,35 @@ func TestUndeclaredAllocs(t *testing.T) {
 	})
 	if n != 0 {
 		t.Errorf("Undeclared allocates %v times for an allowed file", n)
+	}
+}
+
+func TestAttribute(t *testing.T) {
+	db := load(t)
+	a := db.Attribute([]FileRead{
+		{Layer: HostLayer, Path: "/usr/include/zlib.h", Host: "/usr/include/zlib.h"},
+		{Layer: HostLayer, Path: "/usr/include/stdio.h", Host: "/usr/include/stdio.h"},
+		{Layer: HostLayer, Path: "/usr/lib/x86_64-linux-gnu/libc.so.6", Host: "/usr/lib/x86_64-linux-gnu/libc.so.6"},
+		{Layer: HostLayer, Path: "/usr/share/doc/shared"},
+		{Layer: HostLayer, Path: "/etc/hostname", Host: "/etc/hostname"},
+		{Layer: HostLayer, Path: "/usr/include", Host: "/usr/include"},
+		{Layer: "/sdk", Path: "/usr/include/zlib.h", Host: "/sdk/usr/include/zlib.h"},
+		{Layer: "/sdk", Path: "/usr/include/a.h", Host: "/sdk/usr/include/a.h"},
+		{Layer: HostLayer, Path: "/usr/include/stdio.h", Host: "/usr/include/stdio.h"},
+	})
+	want := Attribution{
+		Packages: []PackageFiles{
+			{"libc6", []string{"/usr/lib/x86_64-linux-gnu/libc.so.6"}},
+			{"libc6-dev", []string{"/usr/include/stdio.h", "/usr/share/doc/shared"}},
+			{"zlib1g-dev", []string{"/usr/include/zlib.h", "/usr/share/doc/shared"}},
+		},
+		Unowned: []string{"/etc/hostname"},
+		Layers:  []LayerFiles{{"/sdk", []string{"/usr/include/a.h", "/usr/include/zlib.h"}}},
+	}
+	if fmt.Sprint(a) != fmt.Sprint(want) {
+		t.Errorf("got\n %+v\nwant\n %+v", a, want)
+	}
+	if e := db.Attribute(nil); e.Packages == nil || e.Unowned == nil || e.Layers == nil {
+		t.Errorf("empty attribution has nil lists: %+v", e)
 	}
 }

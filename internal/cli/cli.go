@@ -82,6 +82,8 @@ func run(ctx context.Context, args []string, stdin, stdout, stderr *os.File) err
 		return status(o.args, stdout)
 	case cmdSDK:
 		return sdkCommand(ctx, o.args, stdout, stderr)
+	case cmdDeps:
+		return depsCommand(o.args, stdout)
 	case cmdRun:
 		if len(o.args) == 0 {
 			fmt.Fprintf(stderr, "vroot: no command given\n\n%s", usage())
@@ -160,6 +162,13 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 		Stderr: stderr,
 		Map:    p.m,
 		Logger: log,
+		// The declared packages, nil without --only-deps.
+		OnlyDeps: o.onlyDeps,
+		Hooks: vroot.Hooks{Undeclared: func(path, pkg string) {
+			// Printed as it happens, not in the summary: the build's own
+			// error about the missing file follows it.
+			fmt.Fprintf(stderr, "vroot: undeclared dependency: %s (%s)\n", path, pkg)
+		}},
 	})
 	// Printed even when Run failed: what was refused before the failure
 	// may explain it.
@@ -180,6 +189,10 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 
 func printViolations(w io.Writer, vs []vroot.Violation) {
 	for _, v := range vs {
+		if v.Rule == "only-deps" {
+			// Already reported, once per file, as undeclared dependencies.
+			continue
+		}
 		fmt.Fprintf(w, "vroot: denied: %s %s (%s, rule %s)\n", v.Syscall, v.Guest, filemap.ErrnoName(v.Errno), v.Rule)
 	}
 }
