@@ -86,3 +86,24 @@ func TestHide(t *testing.T) {
 		}
 	}
 }
+
+// TestHideAllocs: asking Hide about a file it lets through costs the
+// resolver no allocation of its own.
+func TestHideAllocs(t *testing.T) {
+	h := mkTree(t, "inc/stdio.h")
+	st := newStage(t)
+	calls := 0
+	with := newResolver(t, Options{Stage: st, Hide: func(dir, name string) syscall.Errno { calls++; return 0 }}, redirect(h))
+	without := newResolver(t, Options{Stage: st}, redirect(h))
+	req := Request{Path: filepath.Join(h, "inc/stdio.h"), Op: OpRead, Follow: true}
+	with.Resolve(req)
+	without.Resolve(req)
+	a := testing.AllocsPerRun(100, func() { with.Resolve(req) })
+	b := testing.AllocsPerRun(100, func() { without.Resolve(req) })
+	if calls == 0 {
+		t.Fatal("Hide was not called")
+	}
+	if a != b {
+		t.Errorf("Resolve allocates %v times with Hide, %v without", a, b)
+	}
+}
