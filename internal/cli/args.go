@@ -76,7 +76,7 @@ var flagDocs = []flagDoc{
 	{"sdk", "DIR", `read headers and libraries from DIR first (profile "sdk" unless --profile)`},
 	{"net", "MODE", "network access: allow, loopback or none"},
 	{"stage", "DIR", "staging directory that receives the build's writes"},
-	{"only-deps", "PKG[,PKG...]", "hide host files of packages outside PKG, build-essential and their dependencies (repeatable)"},
+	{"only-deps", "PKG,...", "hide host files of Debian packages not declared (nor build-essential, nor their dependencies)"},
 	{"fakeroot", "", "make the build believe it runs as root"},
 	{"strict", "", "contain the build with Landlock as well"},
 	{"output", "FILE", "pack the stage into FILE after the run"},
