@@ -119,6 +119,17 @@ func check(o *options, stdout, stderr io.Writer) error {
 	if err := p.print(stdout); err != nil {
 		return err
 	}
+	if o.onlyDeps != nil {
+		// What a run would let the build see: its packages are the
+		// whole story of --only-deps.
+		allowed, err := onlyDepsClosure(dpkgRoot, o.onlyDeps)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(stdout, "only-deps: %s\n", strings.Join(allowed, " ")); err != nil {
+			return err
+		}
+	}
 	if err := p.runnable(); err != nil {
 		// Shown, not failed: check is how one reads a profile, and the
 		// shipped strict profile must be readable before it is runnable.

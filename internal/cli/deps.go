@@ -13,6 +13,23 @@ import (
 
 const cmdDeps = "deps"
 
+// dpkgRoot is the tree whose dpkg database --only-deps reads (as vroot.Run
+// does); a variable for the tests.
+var dpkgRoot = "/"
+
+// onlyDepsClosure is the packages --only-deps lets a build use.
+func onlyDepsClosure(root string, declared []string) ([]string, error) {
+	db, err := deps.Load(root)
+	if err != nil {
+		return nil, fmt.Errorf("--only-deps: %w", err)
+	}
+	allowed, err := db.Closure(declared)
+	if err != nil {
+		return nil, fmt.Errorf("--only-deps: %w", err)
+	}
+	return allowed, nil
+}
+
 // depsUsage is the grammar of vroot deps.
 const depsUsage = "deps: usage: vroot deps [--json] [--root DIR] REPORT"
 

@@ -9,9 +9,9 @@ import (
 	"github.com/vroot-dev/vroot/deps"
 )
 
-// dpkgRoot is the deps package's fixture: a merged-/usr tree with a dpkg
+// fixtureRoot is the deps package's fixture: a merged-/usr tree with a dpkg
 // database (see deps/deps_test.go).
-var dpkgRoot, _ = filepath.Abs("../../deps/testdata/root")
+var fixtureRoot, _ = filepath.Abs("../../deps/testdata/root")
 
 // report is a vroot report as the run writes it; fields deps does not
 // read are ignored.
@@ -32,7 +32,7 @@ const report = `{
 
 func TestDepsText(t *testing.T) {
 	f := write(t, t.TempDir(), "report.json", report)
-	for _, args := range [][]string{{"deps", "--root", dpkgRoot, f}, {"deps", f, "--root", dpkgRoot}} {
+	for _, args := range [][]string{{"deps", "--root", fixtureRoot, f}, {"deps", f, "--root", fixtureRoot}} {
 		r := runMain(t, args...)
 		checkEq(t, r.code, 0, "stderr: %s", r.stderr)
 		checkEq(t, r.stdout, `libc6
@@ -51,7 +51,7 @@ zlib1g-dev
 
 func TestDepsJSON(t *testing.T) {
 	f := write(t, t.TempDir(), "report.json", report)
-	r := runMain(t, "deps", "--json", "--root", dpkgRoot, f)
+	r := runMain(t, "deps", "--json", "--root", fixtureRoot, f)
 	checkEq(t, r.code, 0, "stderr: %s", r.stderr)
 	var a deps.Attribution
 	mustNil(t, json.Unmarshal([]byte(r.stdout), &a))
@@ -70,7 +70,7 @@ func TestDepsBadReport(t *testing.T) {
 		"not json": "reads: none",
 		"no reads": `{"schema": 1}`,
 	} {
-		r := runMain(t, "deps", "--root", dpkgRoot, write(t, dir, name, content))
+		r := runMain(t, "deps", "--root", fixtureRoot, write(t, dir, name, content))
 		checkEq(t, r.code, 125)
 		checkContains(t, r.stderr, "not a vroot report")
 	}
@@ -90,4 +90,17 @@ func TestParseOnlyDeps(t *testing.T) {
 		checkEq(t, o.onlyDeps == nil, c.want == nil, "%q: onlyDeps %q", c.args, o.onlyDeps)
 		checkEq(t, slices.Equal(o.onlyDeps, c.want), true, "%q: onlyDeps %q, want %q", c.args, o.onlyDeps, c.want)
 	}
+}
+
+func TestCheckOnlyDeps(t *testing.T) {
+	inTempHome(t)
+	old := dpkgRoot
+	dpkgRoot = fixtureRoot
+	t.Cleanup(func() { dpkgRoot = old })
+	r := runMain(t, "check", "--only-deps", "zlib1g-dev")
+	checkEq(t, r.code, 0, "stderr: %s", r.stderr)
+	checkContains(t, r.stdout, "\nonly-deps: base-files build-essential cpp-13 dash gawk gcc libc6 libc6-dev linux-libc-dev make zlib1g zlib1g-dev\n")
+	r = runMain(t, "check", "--only-deps", "zlib1g-dve")
+	checkEq(t, r.code, 125)
+	checkEq(t, r.stderr, "vroot: --only-deps: package \"zlib1g-dve\" is not installed\n")
 }
