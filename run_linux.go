@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/vroot-dev/vroot/deps"
 	"github.com/vroot-dev/vroot/filemap"
 	"github.com/vroot-dev/vroot/redirect"
 	"github.com/vroot-dev/vroot/tracer"
@@ -53,7 +54,15 @@ func run(ctx context.Context, cfg Config) (Result, error) {
 		defer st.Close()
 		stage = st
 	}
-	res := redirect.New(cfg.Map, redirect.Options{Stage: stage})
+	opt := redirect.Options{Stage: stage}
+	if cfg.OnlyDeps != nil {
+		hide, err := onlyDeps(cfg.OnlyDeps, cfg.Hooks.Undeclared)
+		if err != nil {
+			return Result{ExitCode: ExitVrootError}, err
+		}
+		opt.Hide = hide
+	}
+	res := redirect.New(cfg.Map, opt)
 
 	var mu sync.Mutex
 	var violations []Violation
@@ -73,6 +82,11 @@ func run(ctx context.Context, cfg Config) (Result, error) {
 			}
 		},
 		OnDecision: func(d tracer.Decision) {
+			if d.Answer.Hidden {
+				mu.Lock()
+				violations = append(violations, Violation{Pid: d.Pid, Syscall: d.Syscall, Guest: d.Answer.Guest, Errno: d.Answer.Errno, Rule: ruleOnlyDeps})
+				mu.Unlock()
+			}
 			if d.Answer.Errno != 0 && d.Answer.Rule != nil && d.Answer.Rule.Action == filemap.Deny {
 				mu.Lock()
 				violations = append(violations, Violation{Pid: d.Pid, Syscall: d.Syscall, Guest: d.Request.Path, Errno: d.Answer.Errno, Rule: d.Answer.Rule.Source})
@@ -130,4 +144,34 @@ func StageStatus(dir string) ([]Change, error) {
 		out[i] = Change{Kind: c.Kind, Path: c.Path}
 	}
 	return out, nil
+}
+
+// ruleOnlyDeps is the Violation.Rule of what Config.OnlyDeps hid.
+const ruleOnlyDeps = "only-deps"
+
+// onlyDeps builds the resolver's Hide hook from the host's dpkg database:
+// a file none of whose owners the build declared is hidden with ENOENT,
+// and reported once. The policy's lookups are precomputed per file; only a
+// hidden file costs more (the report, once).
+func onlyDeps(declared []string, report func(path, pkg string)) (func(dir, name string) syscall.Errno, error) {
+	db, err := deps.Load("/")
+	if err != nil {
+		return nil, fmt.Errorf("--only-deps: %w", err)
+	}
+	pol, err := db.OnlyDeps(declared)
+	if err != nil {
+		return nil, fmt.Errorf("--only-deps: %w", err)
+	}
+	var seen sync.Map
+	return func(dir, name string) syscall.Errno {
+		pkg, hide := pol.Undeclared(dir, name)
+		if !hide {
+			return 0
+		}
+		p := filepath.Join(dir, name)
+		if _, dup := seen.LoadOrStore(p, true); !dup && report != nil {
+			report(p, pkg)
+		}
+		return syscall.ENOENT
+	}, nil
 }

@@ -49,6 +49,15 @@ type Config struct {
 	// Hooks are called from the tracer; they must be quick and must not
 	// block.
 	Hooks Hooks
+	// OnlyDeps, when not nil, is the list of packages the build declares
+	// (its Build-Depends): reads of host files that dpkg's database says
+	// belong only to other packages, outside the dependency closure of the
+	// list, of build-essential and of the Essential packages, fail with
+	// ENOENT as if the files were not installed, and are recorded as
+	// violations of rule "only-deps" (see package deps for what counts as
+	// a read and how the closure is computed). Unowned files, directories,
+	// granted paths and the SDK layers are not affected.
+	OnlyDeps []string
 }
 
 // Hooks are catbox-style event callbacks.
@@ -61,6 +70,9 @@ type Hooks struct {
 	ChildDied func(pid int, sig syscall.Signal)
 	// Decided is called when a rule other than grant decided a path access.
 	Decided func(d Decision)
+	// Undeclared is called once per distinct file that Config.OnlyDeps
+	// hid, with its path and the package(s) that own it ("a, b").
+	Undeclared func(path, pkg string)
 }
 
 // Decision is one filemap decision, for logging and reports.
@@ -79,7 +91,7 @@ type Violation struct {
 	Syscall string
 	Guest   string
 	Errno   syscall.Errno
-	Rule    string
+	Rule    string // the deny rule's source, or "only-deps"
 }
 
 // Result is what a run did.

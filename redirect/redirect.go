@@ -126,6 +126,9 @@ type Answer struct {
 	mark        string // canonical guest path of the name the marks apply to
 	lower       bool   // a lower layer has the name (AfterCreated)
 	placeholder bool   // Resolve made a placeholder at the stage path
+
+	// Hidden: Options.Hide refused the host file Guest names.
+	Hidden bool
 }
 
 // Options configure a Resolver.
@@ -147,4 +150,15 @@ type Options struct {
 	// TODO(ask): the handler kinds of the design (tty prompt, JSON-lines
 	// socket, built-in policy) plug in here.
 	AskFunc func(rule *filemap.Rule, guest string, req Request) syscall.Errno
+	// Hide may hide host files from reads (--only-deps). It is called when
+	// a request that does not write (OpRead, OpExec, OpChdir) finds a
+	// non-directory (a file, a symlink, a special file) under a redirect
+	// rule in a lower layer at its own guest path, that is the host's own
+	// file, not an SDK's nor the stage's: for the last component, and for
+	// each symlink the last component follows. dir is the canonical guest
+	// (and host) directory, name the name in it. A non-zero errno fails the
+	// request, with Answer.Hidden and Answer.Guest naming the file. Grants,
+	// writes and directories never ask. It is called on the hot path: it
+	// must be cheap, cache its own answers, and be safe for concurrent use.
+	Hide func(dir, name string) syscall.Errno
 }

@@ -167,7 +167,7 @@ func (w *walker) resolve(p string) Answer {
 				return Answer{Host: p, Guest: w.guest(d.guest, name, ""), Rule: rule}
 			}
 		}
-		if !follow && len(d.hosts) == 1 && w.r.st == nil && plain(d.rule) && !(writes && isRedirect(d.rule)) {
+		if !follow && len(d.hosts) == 1 && w.r.st == nil && w.r.opt.Hide == nil && plain(d.rule) && !(writes && isRedirect(d.rule)) {
 			if _, kid := d.kids[name]; !kid {
 				// One layer, nothing to follow: whatever the name is there,
 				// even missing, the answer is that layer's path for it and
@@ -179,6 +179,12 @@ func (w *walker) resolve(p string) Answer {
 		c, _, errno := w.find(d, name, true, false)
 		if errno != 0 {
 			return w.fail(errno)
+		}
+		if w.r.opt.Hide != nil && !writes && (c.kind == kOther || c.kind == kLink) && isRedirect(c.rule) &&
+			c.name == name && c.pfx[c.layer] == d.guest {
+			if errno := w.r.opt.Hide(d.guest, name); errno != 0 {
+				return Answer{Errno: errno, Guest: join(d.guest, name), Rule: c.rule, Hidden: true}
+			}
 		}
 		if c.kind != kLink || !follow {
 			if writes && isRedirect(c.rule) && !c.pass {

@@ -250,7 +250,7 @@ func New(m *filemap.Map, opt Options) *Resolver {
 		unions: make(map[string]*unionDir),
 	}
 	r.root = m.Lookup("/")
-	r.identity = opt.Stage == nil
+	r.identity = opt.Stage == nil && opt.Hide == nil
 	for _, copyRule := range m.Rules() {
 		// Rules returns copies; Answer.Rule must be the Map's own pointer,
 		// the one Lookup hands out.

@@ -25,10 +25,10 @@ const (
 // yet. They are recognised now so that adding them later does not change
 // what "vroot pack ..." means under a user's feet (today it would run a
 // program called pack).
-var reserved = []string{"pack", "deps"}
+var reserved = []string{"pack"}
 
 func isSubcommand(w string) bool {
-	return w == cmdCheck || w == cmdVersion || w == cmdHelp || w == cmdStatus || w == cmdSDK || slices.Contains(reserved, w)
+	return w == cmdCheck || w == cmdVersion || w == cmdHelp || w == cmdStatus || w == cmdSDK || w == cmdDeps || slices.Contains(reserved, w)
 }
 
 // ruleFlag is one filemap flag (--map, --grant, --deny, --hide, --ask) as
@@ -50,6 +50,8 @@ type options struct {
 
 	stage, sdk, output, report, net string
 	fakeroot, strict                bool
+	// onlyDeps: --only-deps, the declared packages; nil when not given.
+	onlyDeps []string
 
 	verbose, quiet      bool
 	logLevel, logFormat string
@@ -74,6 +76,7 @@ var flagDocs = []flagDoc{
 	{"sdk", "DIR", `read headers and libraries from DIR first (profile "sdk" unless --profile)`},
 	{"net", "MODE", "network access: allow, loopback or none"},
 	{"stage", "DIR", "staging directory that receives the build's writes"},
+	{"only-deps", "PKG,...", "hide host files of Debian packages not declared (nor build-essential, nor their dependencies)"},
 	{"fakeroot", "", "make the build believe it runs as root"},
 	{"strict", "", "contain the build with Landlock as well"},
 	{"output", "FILE", "pack the stage into FILE after the run"},
@@ -150,6 +153,29 @@ func (v *listValue) String() string {
 
 func (v *listValue) Set(s string) error { *v.p = append(*v.p, s); return nil }
 
+// pkgsValue collects comma-separated package names; given at all, even
+// empty, the list is non-nil.
+type pkgsValue struct{ p *[]string }
+
+func (v *pkgsValue) String() string {
+	if v == nil || v.p == nil {
+		return ""
+	}
+	return strings.Join(*v.p, ",")
+}
+
+func (v *pkgsValue) Set(s string) error {
+	if *v.p == nil {
+		*v.p = []string{}
+	}
+	for n := range strings.SplitSeq(s, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			*v.p = append(*v.p, n)
+		}
+	}
+	return nil
+}
+
 type ruleValue struct {
 	flag string
 	p    *[]ruleFlag
@@ -181,6 +207,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.Var(&onceValue{p: &o.sdk}, "sdk", "")
 	fs.Var(&onceValue{p: &o.net}, "net", "")
 	fs.Var(&onceValue{p: &o.stage}, "stage", "")
+	fs.Var(&pkgsValue{p: &o.onlyDeps}, "only-deps", "")
 	fs.BoolVar(&o.fakeroot, "fakeroot", false, "")
 	fs.BoolVar(&o.strict, "strict", false, "")
 	fs.Var(&onceValue{p: &o.output}, "output", "")
@@ -213,7 +240,7 @@ func parseArgs(args []string) (*options, error) {
 	rest := fs.Args()
 	dashdash := endedByDashDash(fs, args[:len(args)-len(rest)])
 	switch {
-	case !dashdash && len(rest) > 0 && (slices.Contains(reserved, rest[0]) || rest[0] == cmdStatus || rest[0] == cmdSDK):
+	case !dashdash && len(rest) > 0 && (slices.Contains(reserved, rest[0]) || rest[0] == cmdStatus || rest[0] == cmdSDK || rest[0] == cmdDeps):
 		// Subcommands with a grammar of their own (status STAGE [--json],
 		// sdk check|create ...) or none yet: keep their words for them.
 		o.cmd, o.args = rest[0], rest[1:]

@@ -82,6 +82,8 @@ func run(ctx context.Context, args []string, stdin, stdout, stderr *os.File) err
 		return status(o.args, stdout)
 	case cmdSDK:
 		return sdkCommand(ctx, o.args, stdout, stderr)
+	case cmdDeps:
+		return depsCommand(o.args, stdout)
 	case cmdRun:
 		if len(o.args) == 0 {
 			fmt.Fprintf(stderr, "vroot: no command given\n\n%s", usage())
@@ -116,6 +118,17 @@ func check(o *options, stdout, stderr io.Writer) error {
 	}
 	if err := p.print(stdout); err != nil {
 		return err
+	}
+	if o.onlyDeps != nil {
+		// What a run would let the build see: its packages are the
+		// whole story of --only-deps.
+		allowed, err := onlyDepsClosure(dpkgRoot, o.onlyDeps)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(stdout, "only-deps: %s\n", strings.Join(allowed, " ")); err != nil {
+			return err
+		}
 	}
 	if err := p.runnable(); err != nil {
 		// Shown, not failed: check is how one reads a profile, and the
@@ -160,6 +173,13 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 		Stderr: stderr,
 		Map:    p.m,
 		Logger: log,
+		// The declared packages, nil without --only-deps.
+		OnlyDeps: o.onlyDeps,
+		Hooks: vroot.Hooks{Undeclared: func(path, pkg string) {
+			// Printed as it happens, not in the summary: the build's own
+			// error about the missing file follows it.
+			fmt.Fprintf(stderr, "vroot: undeclared dependency: %s (%s)\n", path, pkg)
+		}},
 	})
 	// Printed even when Run failed: what was refused before the failure
 	// may explain it.
@@ -180,6 +200,10 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 
 func printViolations(w io.Writer, vs []vroot.Violation) {
 	for _, v := range vs {
+		if v.Rule == "only-deps" {
+			// Already reported, once per file, as undeclared dependencies.
+			continue
+		}
 		fmt.Fprintf(w, "vroot: denied: %s %s (%s, rule %s)\n", v.Syscall, v.Guest, filemap.ErrnoName(v.Errno), v.Rule)
 	}
 }

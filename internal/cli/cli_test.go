@@ -491,7 +491,8 @@ func TestMainErrors(t *testing.T) {
 		{"status of a non-stage", []string{"status", "/"}, "vroot: / is not a vroot stage\n"},
 		{"sdk without subcommand", []string{"sdk"}, "vroot: sdk: want check or create (see vroot sdk help)\n"},
 		{"sdk missing dir", []string{"--sdk", "/nonexistent-sdk", "check"}, "vroot: --sdk /nonexistent-sdk: no such file or directory\n"},
-		{"deps reserved", []string{"deps"}, "vroot: deps: not implemented yet\n"},
+		{"deps needs a report", []string{"deps"}, "vroot: deps: usage: vroot deps [--json] [--root DIR] REPORT\n"},
+		{"deps of a missing report", []string{"deps", "/nonexistent.json"}, "vroot: open /nonexistent.json: no such file or directory\n"},
 		{"profile net none", []string{"--profile", "strict", "true"}, `vroot: net = "none" (from --profile strict): network filtering is not implemented yet; add --net allow to run without it` + "\n"},
 		{"ask rule", []string{"--config", "ASK", "true"}, "ask rule for /x"},
 	} {
