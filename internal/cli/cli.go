@@ -150,7 +150,7 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 			return err
 		}
 	}
-	res, err := vroot.Run(ctx, vroot.Config{
+	cfg := vroot.Config{
 		Stage:  stage,
 		Args:   o.args,
 		Env:    os.Environ(),
@@ -159,8 +159,21 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 		Stdout: stdout,
 		Stderr: stderr,
 		Map:    p.m,
+		Net:    p.net,
 		Logger: log,
-	})
+	}
+	res, err := vroot.Run(ctx, cfg)
+	if o.report != "" {
+		// Written whatever happened: a failed build is when it is read.
+		if werr := vroot.NewReport(cfg, res, err).WriteFile(o.report); werr != nil {
+			werr = fmt.Errorf("--report %s: %w", o.report, werr)
+			if err != nil {
+				fmt.Fprintf(stderr, "vroot: %v\n", werr)
+			} else {
+				err = werr
+			}
+		}
+	}
 	// Printed even when Run failed: what was refused before the failure
 	// may explain it.
 	if !o.quiet {
