@@ -9,7 +9,6 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/vroot-dev/vroot/filemap"
 	"github.com/vroot-dev/vroot/redirect"
 	"github.com/vroot-dev/vroot/tracer"
 )
@@ -122,7 +121,7 @@ func (r *recorder) netEvent(ev tracer.NetEvent) {
 	na := NetAttempt{Pid: ev.Pid, Command: r.commandLocked(ev.Pid), Syscall: ev.Syscall, Family: fam,
 		Address: ev.Addr.String(), Allowed: ev.Allowed, Count: 1}
 	if ev.Errno != 0 {
-		na.Errno = filemap.ErrnoName(ev.Errno)
+		na.Errno = errnoName(ev.Errno)
 	}
 	if ev.Rewritten.IsValid() {
 		na.Rewritten = ev.Rewritten.String()

@@ -108,7 +108,7 @@ func NewReport(cfg Config, res Result, runErr error) Report {
 	}
 	for _, v := range res.Violations {
 		r.Violations = append(r.Violations, ReportViolation{Pid: v.Pid, Command: v.Command, Syscall: v.Syscall, Op: v.Op,
-			Path: v.Guest, Errno: filemap.ErrnoName(v.Errno), Rule: v.Rule})
+			Path: v.Guest, Errno: errnoName(v.Errno), Rule: v.Rule})
 	}
 	return r
 }
@@ -140,6 +140,14 @@ func (r Report) WriteFile(path string) error {
 		os.Remove(tmp)
 	}
 	return err
+}
+
+// errnoName is "ENOENT" for ENOENT, or "errno N" for an unnamed one.
+func errnoName(e syscall.Errno) string {
+	if n := unix.ErrnoName(e); n != "" {
+		return n
+	}
+	return filemap.ErrnoName(e)
 }
 
 // signalName is "SIGKILL" for 9, or the number for an unnamed signal.
