@@ -38,11 +38,11 @@ type report struct {
 		Command           string
 	} `json:"reads"`
 	Network []struct {
-		Pid                                int
+		Pid                               int
 		Command, Syscall, Family, Address string
-		Allowed                            bool
-		Errno, Rewritten                   string
-		Count                              int
+		Allowed                           bool
+		Errno, Rewritten                  string
+		Count                             int
 	} `json:"network"`
 }
 
