@@ -309,10 +309,7 @@ func (root Schema) compare(s map[string]any, t reflect.Type, at string, errs *[]
 		if s["additionalProperties"] != false {
 			fail("object without additionalProperties: false")
 		}
-		var req []string
-		for _, r := range asList(s["required"]) {
-			req = append(req, r)
-		}
+		req := asList(s["required"])
 		seen := map[string]bool{}
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
