@@ -146,3 +146,33 @@ func TestParseNetPolicy(t *testing.T) {
 		t.Error(`"off" accepted`)
 	}
 }
+
+// TestNetSyscallsTraced: the network policy sees every call it judges,
+// whatever the policy (one filter serves them all): bind, connect,
+// sendmsg and sendmmsg always stop; sendto stops when it names an address
+// (argument 4), and only then, so a send on a connected socket costs none.
+func TestNetSyscallsTraced(t *testing.T) {
+	for _, name := range []string{"bind", "connect", "sendto", "sendmsg", "sendmmsg"} {
+		var row *Sysent
+		for i := range table {
+			if table[i].Name == name {
+				row = &table[i]
+			}
+		}
+		if row == nil {
+			t.Errorf("%s: not in the table", name)
+			continue
+		}
+		v, err := rowVerdict(row)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := verdict{ret: retTrace}
+		if name == "sendto" {
+			want.gate = 1 << 4
+		}
+		if v != want || specialHandlers[name] == nil {
+			t.Errorf("%s: verdict %+v, want %+v (handler %v)", name, v, want, specialHandlers[name] != nil)
+		}
+	}
+}
