@@ -54,6 +54,10 @@ func run(ctx context.Context, cfg Config) (Result, error) {
 		defer st.Close()
 		stage = st
 	}
+	netPolicy, ok := tracer.ParseNetPolicy(cfg.Net)
+	if !ok {
+		return Result{ExitCode: ExitVrootError}, fmt.Errorf("vroot: Config.Net %q: want allow, loopback or none", cfg.Net)
+	}
 	opt := redirect.Options{Stage: stage}
 	if cfg.OnlyDeps != nil {
 		hide, err := onlyDeps(cfg.OnlyDeps, cfg.Hooks.Undeclared)
@@ -64,8 +68,7 @@ func run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	res := redirect.New(cfg.Map, opt)
 
-	var mu sync.Mutex
-	var violations []Violation
+	rec := newRecorder(cfg.MaxReads)
 	tc := tracer.Config{
 		Args:     cfg.Args,
 		Env:      cfg.Env,
@@ -75,7 +78,16 @@ func run(ctx context.Context, cfg Config) (Result, error) {
 		Stderr:   cfg.Stderr,
 		Resolver: res,
 		Logger:   log,
-		OnStart:  cfg.Hooks.ChildStarted,
+		OnStart: func(pid int) {
+			rec.forget(pid)
+			if cfg.Hooks.ChildStarted != nil {
+				cfg.Hooks.ChildStarted(pid)
+			}
+		},
+		OnExec: rec.forget,
+		OnRead: rec.read,
+		Net:    netPolicy,
+		OnNet:  rec.netEvent,
 		OnSignaled: func(pid int, sig syscall.Signal) {
 			if cfg.Hooks.ChildDied != nil {
 				cfg.Hooks.ChildDied(pid, sig)
@@ -83,14 +95,10 @@ func run(ctx context.Context, cfg Config) (Result, error) {
 		},
 		OnDecision: func(d tracer.Decision) {
 			if d.Answer.Hidden {
-				mu.Lock()
-				violations = append(violations, Violation{Pid: d.Pid, Syscall: d.Syscall, Guest: d.Answer.Guest, Errno: d.Answer.Errno, Rule: ruleOnlyDeps})
-				mu.Unlock()
+				rec.violate(Violation{Pid: d.Pid, Syscall: d.Syscall, Op: opName(d.Request.Op), Guest: d.Answer.Guest, Errno: d.Answer.Errno, Rule: ruleOnlyDeps})
 			}
 			if d.Answer.Errno != 0 && d.Answer.Rule != nil && d.Answer.Rule.Action == filemap.Deny {
-				mu.Lock()
-				violations = append(violations, Violation{Pid: d.Pid, Syscall: d.Syscall, Guest: d.Request.Path, Errno: d.Answer.Errno, Rule: d.Answer.Rule.Source})
-				mu.Unlock()
+				rec.violate(Violation{Pid: d.Pid, Syscall: d.Syscall, Op: opName(d.Request.Op), Guest: d.Request.Path, Errno: d.Answer.Errno, Rule: d.Answer.Rule.Source})
 				log.Debug("denied", "pid", d.Pid, "syscall", d.Syscall, "path", d.Request.Path, "errno", d.Answer.Errno)
 			}
 			if cfg.Hooks.Decided != nil {
@@ -99,7 +107,8 @@ func run(ctx context.Context, cfg Config) (Result, error) {
 		},
 	}
 	ex, err := tracer.Run(ctx, tc)
-	r := Result{ExitCode: ex.Code, Signal: ex.Signal, Duration: time.Since(start), Violations: violations}
+	r := Result{ExitCode: ex.Code, Signal: ex.Signal, Started: start, Duration: time.Since(start)}
+	rec.results(&r)
 	if err != nil {
 		r.ExitCode = ExitVrootError
 		return r, err
@@ -111,6 +120,7 @@ func run(ctx context.Context, cfg Config) (Result, error) {
 			return r, err
 		}
 		for _, c := range changes {
+			r.Stage.Changes = append(r.Stage.Changes, Change{Kind: c.Kind, Path: c.Path})
 			switch c.Kind {
 			case 'A':
 				r.Stage.Added++

@@ -44,6 +44,12 @@ type Config struct {
 	Stage string
 	// Fakeroot makes the build believe it runs as root (later work).
 	Fakeroot bool
+	// Net is the network policy: "allow" (or empty), "loopback" or "none".
+	// See docs/report.md for what each refuses, and with which errno.
+	Net string
+	// MaxReads bounds the distinct files Result.Reads lists (0 means
+	// DefaultMaxReads); reads past it are counted in ReadsDropped.
+	MaxReads int
 	// Logger receives vroot's own logs; nil means hclog's null logger.
 	Logger hclog.Logger
 	// Hooks are called from the tracer; they must be quick and must not
@@ -88,7 +94,9 @@ type Decision struct {
 // Violation is an access a deny rule refused.
 type Violation struct {
 	Pid     int
+	Command string // the process's command line, when it could be read
 	Syscall string
+	Op      string // read, exec, chdir, write, create, delete, move
 	Guest   string
 	Errno   syscall.Errno
 	Rule    string // the deny rule's source, or "only-deps"
@@ -101,7 +109,8 @@ type Result struct {
 	ExitCode int
 	// Signal is the signal that killed the command, or 0.
 	Signal syscall.Signal
-	// Duration is the wall time of the run.
+	// Started is when the run started; Duration its wall time.
+	Started  time.Time
 	Duration time.Duration
 	// Violations lists the accesses deny rules refused.
 	Violations []Violation
@@ -113,8 +122,12 @@ type Result struct {
 	Reads []Read
 	// Asks lists the decisions of ask rules, in the order they were made.
 	Asks []AskRecord
-	// Network lists the network attempts the policy looked at.
+	// Network lists the network attempts the policy looked at, once per
+	// syscall, address and outcome.
 	Network []NetAttempt
+	// ReadsDropped and NetworkDropped count what was not listed because
+	// the bounds were reached (Config.MaxReads; 10000 network entries).
+	ReadsDropped, NetworkDropped int
 }
 
 // Read is a file the build read from a lower layer.
@@ -148,12 +161,18 @@ type NetAttempt struct {
 	Address string `json:"address"` // host:port
 	Allowed bool   `json:"allowed"`
 	Errno   string `json:"errno,omitempty"`
+	// Rewritten is the address the call ran with instead (a wildcard
+	// bind narrowed to loopback).
+	Rewritten string `json:"rewritten,omitempty"`
+	Count     int    `json:"count"` // attempts with the same syscall, address and outcome
 }
 
 // StageSummary counts what a stage holds.
 type StageSummary struct {
 	Dir                      string
 	Added, Modified, Deleted int
+	// Changes lists the stage's entries, sorted by path.
+	Changes []Change
 }
 
 // Change is one entry of a stage: Kind 'A' (added), 'M' (a host file

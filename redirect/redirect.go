@@ -115,6 +115,14 @@ type Answer struct {
 	Guest string
 	// Rule is the filemap rule that decided; nil if none matched.
 	Rule *filemap.Rule
+	// Layer says where a read was served from, for reports: when the
+	// answer names an existing regular file of a lower layer of a redirect
+	// rule (not the stage), it is that layer's directory, one of
+	// Rule.HostPaths() (equal to Rule.Path for the host itself). Empty
+	// otherwise: the stage, a grant, a missing name, a directory, /proc,
+	// or an answer the resolver gave without looking the name up
+	// (identity mode).
+	Layer string
 	// Skip: the effect is already done (a lower entry was whited out): the
 	// tracer must not run the syscall, and returns 0.
 	Skip bool

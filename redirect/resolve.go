@@ -203,7 +203,12 @@ func (w *walker) resolve(p string) Answer {
 					return a
 				}
 			}
-			return w.answer(c.pfx[c.layer], c.name, mustDir, d.guest, name, c.rule)
+			a := w.answer(c.pfx[c.layer], c.name, mustDir, d.guest, name, c.rule)
+			if c.kind == kOther && c.mode&syscall.S_IFMT == syscall.S_IFREG && !mustDir &&
+				isRedirect(c.rule) && !c.pass && !w.volatile && (!c.ov || c.layer > 0) {
+				a.Layer = w.r.lowerLayer(c.rule, a.Guest, a.Host)
+			}
+			return a
 		}
 		if links >= maxSymlinks || w.req.NoSymlinks {
 			return w.fail(syscall.ELOOP)
@@ -724,4 +729,33 @@ func (r *Resolver) magicTarget(tgt string) (string, int) {
 		return g, magicMapped
 	}
 	return "", magicOutside
+}
+
+// lowerLayer is the lower layer of rule whose directory, joined to guest's
+// part below rule.Path, spells host; "" if none does. It allocates nothing:
+// the answer's strings are compared with the layers' own.
+func (r *Resolver) lowerLayer(rule *filemap.Rule, guest, host string) string {
+	rest, ok := under(guest, rule.Path)
+	if !ok {
+		return ""
+	}
+	ls := r.layers[rule]
+	if r.st != nil && len(ls) > 0 {
+		ls = ls[1:] // the stage's mirror of rule.Path
+	}
+	for _, l := range ls {
+		switch {
+		case rest == "":
+			if host == l {
+				return l
+			}
+		case l == "/":
+			if host == rest {
+				return l
+			}
+		case len(host) == len(l)+len(rest) && strings.HasPrefix(host, l) && strings.HasSuffix(host, rest):
+			return l
+		}
+	}
+	return ""
 }

@@ -218,19 +218,42 @@ func (e *engine) unixSockaddr(s *stop, addr, alen uint64, op redirect.Op, follow
 	return scratchRelative | slotStruct, uint64(len(out)), true
 }
 
+// netArgs applies the network policy to the sockaddr in arguments ai
+// (pointer) and li (length); it reports whether the address was inet (then
+// there is no AF_UNIX path to translate).
+func (e *engine) netArgs(s *stop, op netOp, ai, li int) bool {
+	inet, errno, a, l, placed := e.netCheck(s, op, s.args[ai], s.args[li], true)
+	switch {
+	case errno != 0:
+		s.fail(errno)
+	case placed:
+		s.args[ai], s.args[li] = a, l
+	}
+	return inet
+}
+
 func (e *engine) sysBind(s *stop) {
+	if e.netArgs(s, netBind, 1, 2) {
+		return
+	}
 	if a, l, ok := e.unixSockaddr(s, s.args[1], s.args[2], redirect.OpCreate, false); ok {
 		s.args[1], s.args[2] = a, l
 	}
 }
 
 func (e *engine) sysConnect(s *stop) {
+	if e.netArgs(s, netConnect, 1, 2) {
+		return
+	}
 	if a, l, ok := e.unixSockaddr(s, s.args[1], s.args[2], redirect.OpRead, true); ok {
 		s.args[1], s.args[2] = a, l
 	}
 }
 
 func (e *engine) sysSendto(s *stop) {
+	if e.netArgs(s, netSend, 4, 5) {
+		return
+	}
 	if a, l, ok := e.unixSockaddr(s, s.args[4], s.args[5], redirect.OpRead, true); ok {
 		s.args[4], s.args[5] = a, l
 	}
@@ -250,7 +273,14 @@ func (e *engine) sysSendmsg(s *stop) {
 	}
 	name := binary.LittleEndian.Uint64(mh[0:])
 	nlen := uint64(binary.LittleEndian.Uint32(mh[8:]))
-	a, l, ok := e.unixSockaddr(s, name, nlen, redirect.OpRead, true)
+	inet, errno, a, l, ok := e.netCheck(s, netSend, name, nlen, true)
+	if errno != 0 {
+		s.fail(errno)
+		return
+	}
+	if !inet {
+		a, l, ok = e.unixSockaddr(s, name, nlen, redirect.OpRead, true)
+	}
 	if !ok {
 		return
 	}
@@ -267,6 +297,10 @@ func (e *engine) sysSendmsg(s *stop) {
 
 // sysSendmmsg refuses a batch that names an AF_UNIX path: the batch would
 // need every header copied; libc callers use sendmsg for such sockets.
+// Inet addresses are checked in place (not copied): a batch whose message
+// i is refused is cut to its first i messages, so that the kernel returns
+// i as it does when message i fails, and the build's next call, starting
+// at the refused message, gets the errno.
 func (e *engine) sysSendmmsg(s *stop) {
 	vec, vlen := s.args[1], s.args[2]
 	if vlen > 1024 {
@@ -280,6 +314,19 @@ func (e *engine) sysSendmmsg(s *stop) {
 		}
 		name := binary.LittleEndian.Uint64(mh[0:])
 		if name == 0 {
+			continue
+		}
+		inet, errno, _, _, _ := e.netCheck(s, netSend, name, uint64(binary.LittleEndian.Uint32(mh[8:])), false)
+		if errno != 0 {
+			if i == 0 {
+				s.fail(errno)
+			} else {
+				s.args[2] = i
+				s.changed = true
+			}
+			return
+		}
+		if inet {
 			continue
 		}
 		var fam [3]byte

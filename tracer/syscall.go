@@ -461,6 +461,9 @@ func (e *engine) applyAnswer(s *stop, pr pathRequest, guest string, ans redirect
 		s.skip, s.ret = true, 0
 		return ans, false
 	}
+	if ans.Layer != "" && e.cfg.OnRead != nil && (pr.op == redirect.OpRead && pr.open || pr.op == redirect.OpExec) {
+		e.cfg.OnRead(t.tgid, ans)
+	}
 	if ans.After != redirect.AfterNone && t.ncommits < len(t.commits) {
 		t.commits[t.ncommits] = ans
 		t.ncommits++

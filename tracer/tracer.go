@@ -62,6 +62,17 @@ type Config struct {
 	OnSignaled func(pid int, sig syscall.Signal)
 	// OnDecision is called for errno answers and rewritten paths.
 	OnDecision func(d Decision)
+	// OnRead is called for each open for reading or exec whose answer
+	// names a file of a lower layer (Answer.Layer set), with the thread
+	// group id. It runs on the tracer's thread at every such stop: it must
+	// not allocate or block in the steady state.
+	OnRead func(pid int, a redirect.Answer)
+	// OnExec is called when a process (thread group id) has exec'd.
+	OnExec func(pid int)
+	// Net is the network policy; OnNet is called for every inet or inet6
+	// bind, connect and addressed send it looked at.
+	Net   NetPolicy
+	OnNet func(ev NetEvent)
 }
 
 // Exit is how the command ended.
@@ -459,6 +470,9 @@ func (e *engine) onExec(t *task) {
 	t.mm = &mmState{}
 	t.exit = exitNone
 	t.attached = true
+	if e.cfg.OnExec != nil {
+		e.cfg.OnExec(t.tgid)
+	}
 	e.resume(t, 0)
 }
 

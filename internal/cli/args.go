@@ -101,8 +101,6 @@ var unimplemented = []struct {
 	{"--fakeroot", "not implemented yet", func(o *options) bool { return o.fakeroot }},
 	{"--strict", "not implemented yet", func(o *options) bool { return o.strict }},
 	{"--output", "not implemented yet", func(o *options) bool { return o.given["output"] }},
-	{"--report", "not implemented yet", func(o *options) bool { return o.given["report"] }},
-	{"--net", `only "allow" so far`, func(o *options) bool { return o.given["net"] && o.net != "allow" }},
 }
 
 // notImplemented returns the error for the first flag in o that has no
@@ -110,9 +108,6 @@ var unimplemented = []struct {
 func (o *options) notImplemented() error {
 	for _, u := range unimplemented {
 		if u.used(o) {
-			if u.flag == "--net" {
-				return fmt.Errorf("--net %s: %w", o.net, errNotImplemented)
-			}
 			return fmt.Errorf("%s: %w", u.flag, errNotImplemented)
 		}
 	}

@@ -163,7 +163,7 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 			return err
 		}
 	}
-	res, err := vroot.Run(ctx, vroot.Config{
+	cfg := vroot.Config{
 		Stage:  stage,
 		Args:   o.args,
 		Env:    os.Environ(),
@@ -172,6 +172,7 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 		Stdout: stdout,
 		Stderr: stderr,
 		Map:    p.m,
+		Net:    p.net,
 		Logger: log,
 		// The declared packages, nil without --only-deps.
 		OnlyDeps: o.onlyDeps,
@@ -180,7 +181,19 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 			// error about the missing file follows it.
 			fmt.Fprintf(stderr, "vroot: undeclared dependency: %s (%s)\n", path, pkg)
 		}},
-	})
+	}
+	res, err := vroot.Run(ctx, cfg)
+	if o.report != "" {
+		// Written whatever happened: a failed build is when it is read.
+		if werr := vroot.NewReport(cfg, res, err).WriteFile(o.report); werr != nil {
+			werr = fmt.Errorf("--report %s: %w", o.report, werr)
+			if err != nil {
+				fmt.Fprintf(stderr, "vroot: %v\n", werr)
+			} else {
+				err = werr
+			}
+		}
+	}
 	// Printed even when Run failed: what was refused before the failure
 	// may explain it.
 	if !o.quiet {

@@ -140,13 +140,6 @@ func abs(cwd, p string) string {
 // in the unimplemented table, which is about flags: these come from
 // profile files, and check shows them rather than failing on them.
 func (p *plan) runnable() error {
-	if p.net != "allow" {
-		from := p.netFrom
-		if from == "--net" {
-			return fmt.Errorf("--net %s: %w", p.net, errNotImplemented)
-		}
-		return fmt.Errorf("net = %q (from %s): network filtering is %w; add --net allow to run without it", p.net, from, errNotImplemented)
-	}
 	for _, r := range p.m.Rules() {
 		if r.Action == filemap.Ask {
 			return fmt.Errorf("ask rule for %s (%s): %w: no ask handler", r.Path, r.Source, errNotImplemented)
