@@ -62,6 +62,11 @@ type Config struct {
 	OnSignaled func(pid int, sig syscall.Signal)
 	// OnDecision is called for errno answers and rewritten paths.
 	OnDecision func(d Decision)
+
+	// Fakeroot, when set, makes the build believe it runs as root and
+	// records in this store what it cannot do for real (see fakeroot.go).
+	// Nil: no fakeroot, and no stop is added.
+	Fakeroot FakerootStore
 }
 
 // Exit is how the command ended.
@@ -129,6 +134,7 @@ const (
 	exitReadlink              // map a magic link's host target back to the guest
 	exitInvalidate            // drop cached resolutions after a mutation
 	exitCommit                // hand the outcome to the resolver (overlay bookkeeping)
+	exitFake                  // only --fakeroot's work (task.fk)
 )
 
 type task struct {
@@ -147,6 +153,7 @@ type task struct {
 	cloneValid bool
 	commits    [2]redirect.Answer
 	ncommits   int
+	fk         fakeExit // --fakeroot's work at the exit stop
 }
 
 type engine struct {
@@ -169,6 +176,8 @@ type engine struct {
 	info linux.SyscallInfo
 	regs unix.PtraceRegs
 	buf  []byte
+	fake FakerootStore
+	fbuf [statxSize]byte
 }
 
 func newEngine(cfg Config) *engine {
@@ -180,6 +189,7 @@ func newEngine(cfg Config) *engine {
 		early: make(map[int]bool),
 		live:  make(map[int]struct{}),
 		buf:   make([]byte, pathMax+1),
+		fake:  cfg.Fakeroot,
 	}
 }
 
@@ -222,7 +232,11 @@ func (e *engine) run() (Exit, error) {
 	if env == nil {
 		env = os.Environ()
 	}
-	env = append(env[:len(env):len(env)], initMarker+"=1")
+	marker := "1"
+	if e.fake != nil {
+		marker = initFakeroot
+	}
+	env = append(env[:len(env):len(env)], initMarker+"="+marker)
 	files := []uintptr{fdOf(e.cfg.Stdin, os.Stdin), fdOf(e.cfg.Stdout, os.Stdout), fdOf(e.cfg.Stderr, os.Stderr), pr.Fd()}
 	pid, err := syscall.ForkExec(self, append([]string{"vroot-init"}, e.cfg.Args...), &syscall.ProcAttr{
 		Dir:   hostCwd,

@@ -95,7 +95,6 @@ var unimplemented = []struct {
 	used func(o *options) bool
 }{
 	{"--ask", "not implemented yet: no ask handler", func(o *options) bool { return o.given["ask"] }},
-	{"--fakeroot", "not implemented yet", func(o *options) bool { return o.fakeroot }},
 	{"--strict", "not implemented yet", func(o *options) bool { return o.strict }},
 	{"--output", "not implemented yet", func(o *options) bool { return o.given["output"] }},
 	{"--report", "not implemented yet", func(o *options) bool { return o.given["report"] }},
