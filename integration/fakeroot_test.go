@@ -219,3 +219,39 @@ func TestFakerootCrash(t *testing.T) {
 		}
 	}
 }
+
+// TestFakerootRecordFollowsFile: a record follows rename and link, stays
+// while a link is left, is replaced by a rename over its name, and is
+// dropped with the last link.
+func TestFakerootRecordFollowsFile(t *testing.T) {
+	work, st := fakerootWork(t)
+	d := fakerootDest
+	script := strings.Join([]string{
+		"set -e",
+		"mkdir -p " + d, "cd " + d,
+		"echo a > a; chown games a; ln a b; mv a c; rm b",
+		"echo o > other; chown nobody other; chmod 4711 other",
+		"echo n > new; chown 1:1 new; mv new other",
+		"echo g > gone; chown 5:5 gone; chmod 6755 gone; ln gone gone2; rm gone; mv other gone2",
+		"mkdir dir; chown 7:7 dir; rmdir dir",
+		"stat -c '%n %u:%g %a' *",
+	}, "\n")
+	r := vroot(t, work, "--fakeroot", "--stage", st, "--", "sh", "-c", script)
+	if want := "c 5:0 644\ngone2 1:1 644\n"; r.code != 0 || r.stdout != want {
+		t.Fatalf("exit %d stdout %q, want %q (stderr %s)", r.code, r.stdout, want, r.stderr)
+	}
+	// The run dropped the records of "other" (renamed over), "gone" (its
+	// last link renamed over) and "dir".
+	if b := readFile(t, filepath.Join(st, ".vroot", "meta")); strings.Count(b, "\nD ") != 3 {
+		t.Errorf("drops in the log: %q", b)
+	}
+	s, err := redirect.OpenStage(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// Opening compacted the log: one line per live record, c and gone2.
+	if b := readFile(t, filepath.Join(st, ".vroot", "meta")); strings.Count(b, "\n") != 2 {
+		t.Errorf("records left: %q", b)
+	}
+}
