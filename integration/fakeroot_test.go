@@ -255,3 +255,28 @@ func TestFakerootRecordFollowsFile(t *testing.T) {
 		t.Errorf("records left: %q", b)
 	}
 }
+
+// TestFakerootFdStat: every way of stat'ing a staged file, fd-based ones
+// included, reports the record (a device) or, for a file without one, the
+// default owner 0:0 (the fd is traced back to the stage); the
+// ids read through getresuid/getresgid are root's; fchown and fchmod
+// through an fd are recorded.
+func TestFakerootFdStat(t *testing.T) {
+	work, st := fakerootWork(t)
+	d := fakerootDest
+	r := vroot(t, work, "--fakeroot", "--stage", st, "--", "sh", "-c",
+		"mkdir -p "+d+" && mknod "+d+"/tty c 5 0 && chmod 620 "+d+"/tty && chown 0:5 "+d+"/tty && echo x > "+d+"/plain && "+
+			bin("fakestat")+" "+d+"/tty && "+bin("fakestat")+" "+d+"/plain "+d+"/plain")
+	var want strings.Builder
+	for _, how := range []string{"stat", "fstat", "sys-fstat", "fstatat-empty", "proc-fd", "statx-empty"} {
+		want.WriteString(how + ": 0:5 20620 5:0\n")
+	}
+	want.WriteString("ids: 0 0 0 0 0 0\n")
+	for _, how := range []string{"stat", "fstat", "sys-fstat", "fstatat-empty", "proc-fd", "statx-empty"} {
+		want.WriteString(how + ": 0:0 100644 0:0\n")
+	}
+	want.WriteString("ids: 0 0 0 0 0 0\nfchown-fchmod: 12:34 101750 0:0\n")
+	if r.code != 0 || r.stdout != want.String() {
+		t.Fatalf("exit %d stdout:\n%s\nwant:\n%s\nstderr %s", r.code, r.stdout, want.String(), r.stderr)
+	}
+}

@@ -138,17 +138,32 @@ type fakeTarget struct {
 	follow bool
 }
 
-// pathTarget is path argument i of a KindPath row, or its dirfd when the
-// path is NULL or empty (AT_EMPTY_PATH).
-func (s *stop) pathTarget(i int) fakeTarget {
+// pathTarget is path argument i of a KindPath row: its translated host
+// path; the dirfd when the path is NULL or empty with AT_EMPTY_PATH (the
+// call acts on the fd); the path as rewritten when the pointer is in the
+// scratch area (a restarted call). ok is false when the call names no
+// file the kernel would act on (it then fails by itself).
+func (e *engine) pathTarget(s *stop, i int) (fakeTarget, bool) {
 	if s.hosts[i] != "" {
-		return fakeTarget{host: s.hosts[i], follow: s.follows[i]}
+		return fakeTarget{host: s.hosts[i], follow: s.follows[i]}, true
 	}
-	fd := int32(unix.AT_FDCWD)
-	if d := s.ent.Paths[i].Dirfd; d >= 0 {
-		fd = int32(s.args[d])
+	pa := s.ent.Paths[i]
+	ptr := s.args[pa.Arg]
+	if ptr != 0 && s.t.mm.contains(ptr) {
+		p, errno := e.readPath(s.t, ptr)
+		if errno != 0 || p == "" {
+			return fakeTarget{}, false
+		}
+		follow := pa.Follow == FollowAlways
+		if pa.Follow == FollowUnlessFlag && s.ent.FlagsArg >= 0 {
+			follow = s.args[s.ent.FlagsArg]&uint64(pa.Bit) == 0
+		}
+		return fakeTarget{host: p, follow: follow}, true
 	}
-	return fakeTarget{fd: fd, follow: true}
+	if pa.EmptyPathBit == 0 || s.ent.FlagsArg < 0 || s.args[s.ent.FlagsArg]&uint64(pa.EmptyPathBit) == 0 || pa.Dirfd < 0 {
+		return fakeTarget{}, false
+	}
+	return fakeTarget{fd: int32(s.args[pa.Dirfd]), follow: true}, true
 }
 
 func procFd(tid int, fd int32) string {
@@ -232,38 +247,51 @@ func (s *stop) wantExit(fk fakeExit) {
 // translated.
 func (e *engine) fakePath(s *stop) {
 	a := &s.args
-	switch s.ent.Name {
-	case "chown", "lchown":
-		e.fakeChown(s, s.pathTarget(0), a[1], a[2])
-	case "fchownat":
-		e.fakeChown(s, s.pathTarget(0), a[2], a[3])
-	case "chmod":
-		e.fakeChmod(s, s.pathTarget(0), 1)
-	case "fchmodat", "fchmodat2":
-		e.fakeChmod(s, s.pathTarget(0), 2)
-	case "mknod":
-		e.fakeMknod(s, 1, 2)
-	case "mknodat":
-		e.fakeMknod(s, 2, 3)
-	case "setxattr", "lsetxattr":
-		e.fakeSetxattr(s, s.pathTarget(0), 1)
-	case "getxattr", "lgetxattr":
-		e.fakeGetxattr(s, s.pathTarget(0), 1)
-	case "removexattr", "lremovexattr":
-		e.fakeRemovexattr(s, s.pathTarget(0), 1)
-	case "stat", "lstat":
-		s.wantExit(fakeStatExit(s.pathTarget(0), fakeStat, a[1]))
-	case "newfstatat":
-		s.wantExit(fakeStatExit(s.pathTarget(0), fakeStat, a[2]))
-	case "statx":
-		s.wantExit(fakeStatExit(s.pathTarget(0), fakeStatx, a[4]))
+	name := s.ent.Name
+	switch name {
 	case "unlink", "rmdir", "unlinkat":
 		e.fakeDropPrepare(s, s.hosts[0], "")
+		return
 	case "rename", "renameat", "renameat2":
-		if s.ent.FlagsArg >= 0 && a[s.ent.FlagsArg]&unix.RENAME_EXCHANGE != 0 {
-			return
+		if s.ent.FlagsArg < 0 || a[s.ent.FlagsArg]&unix.RENAME_EXCHANGE == 0 {
+			e.fakeDropPrepare(s, s.hosts[1], s.hosts[0])
 		}
-		e.fakeDropPrepare(s, s.hosts[1], s.hosts[0])
+		return
+	case "mknod":
+		e.fakeMknod(s, 1, 2)
+		return
+	case "mknodat":
+		e.fakeMknod(s, 2, 3)
+		return
+	}
+	if len(s.ent.Paths) == 0 {
+		return
+	}
+	tg, ok := e.pathTarget(s, 0)
+	if !ok {
+		return
+	}
+	switch name {
+	case "chown", "lchown":
+		e.fakeChown(s, tg, a[1], a[2])
+	case "fchownat":
+		e.fakeChown(s, tg, a[2], a[3])
+	case "chmod":
+		e.fakeChmod(s, tg, 1)
+	case "fchmodat", "fchmodat2":
+		e.fakeChmod(s, tg, 2)
+	case "setxattr", "lsetxattr":
+		e.fakeSetxattr(s, tg, 1)
+	case "getxattr", "lgetxattr":
+		e.fakeGetxattr(s, tg, 1)
+	case "removexattr", "lremovexattr":
+		e.fakeRemovexattr(s, tg, 1)
+	case "stat", "lstat":
+		s.wantExit(fakeStatExit(tg, fakeStat, a[1]))
+	case "newfstatat":
+		s.wantExit(fakeStatExit(tg, fakeStat, a[2]))
+	case "statx":
+		s.wantExit(fakeStatExit(tg, fakeStatx, a[4]))
 	}
 }
 

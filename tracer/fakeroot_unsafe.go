@@ -2,6 +2,7 @@ package tracer
 
 import (
 	"encoding/binary"
+	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -56,9 +57,14 @@ func (e *engine) fakeFixStat(t *task, fk fakeExit) {
 	a, ok := e.fake.AttrIno(ino)
 	if !ok {
 		host := fk.host
-		if host == "" {
+		if host == "" || strings.HasPrefix(host, "/proc/") {
+			// An fd, or a /proc magic link to one: where it leads.
+			p := host
+			if p == "" {
+				p = procFd(t.tid, fk.fd)
+			}
 			var err error
-			if host, err = readlinkString(procFd(t.tid, fk.fd)); err != nil {
+			if host, err = readlinkString(p); err != nil {
 				return
 			}
 		}
