@@ -186,7 +186,12 @@ func (e *engine) fakeStat(t *task, tg fakeTarget) (unix.Stat_t, string, syscall.
 			host, err = readlinkString(p)
 		}
 	case tg.follow:
-		err = unix.Stat(host, &st)
+		if err = unix.Stat(host, &st); err == nil && strings.HasPrefix(host, "/proc/") {
+			// A magic link (/proc/self/fd/N): the file it leads to.
+			if p, lerr := readlinkString(host); lerr == nil && strings.HasPrefix(p, "/") {
+				host = p
+			}
+		}
 	default:
 		err = unix.Lstat(host, &st)
 	}
