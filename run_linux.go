@@ -27,8 +27,8 @@ func run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Map == nil {
 		return Result{ExitCode: ExitVrootError}, errors.New("vroot: Config.Map is required")
 	}
-	if cfg.Fakeroot {
-		return Result{ExitCode: ExitVrootError}, errors.New("--fakeroot: " + ErrNotImplemented.Error())
+	if cfg.Fakeroot && cfg.Stage == "" {
+		return Result{ExitCode: ExitVrootError}, errors.New("vroot: Config.Fakeroot needs a Config.Stage (the owners are recorded there)")
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -105,6 +105,9 @@ func run(ctx context.Context, cfg Config) (Result, error) {
 				cfg.Hooks.Decided(Decision{Pid: d.Pid, Syscall: d.Syscall, Guest: d.Request.Path, Host: d.Answer.Host, Errno: d.Answer.Errno, Rule: d.Answer.Rule})
 			}
 		},
+	}
+	if cfg.Fakeroot {
+		tc.Fakeroot = stage
 	}
 	ex, err := tracer.Run(ctx, tc)
 	r := Result{ExitCode: ex.Code, Signal: ex.Signal, Started: start, Duration: time.Since(start)}

@@ -42,7 +42,9 @@ type Config struct {
 	// redirect rules; it is created if missing and locked for the run.
 	// Empty means no stage: such writes fail with EROFS.
 	Stage string
-	// Fakeroot makes the build believe it runs as root (later work).
+	// Fakeroot makes the build believe it runs as root: owners, modes,
+	// device nodes and security xattrs it sets on staged files are
+	// recorded in the stage (which it requires) and reported by stat.
 	Fakeroot bool
 	// Net is the network policy: "allow" (or empty), "loopback" or "none".
 	// See docs/report.md for what each refuses, and with which errno.

@@ -33,6 +33,7 @@ const mergedGrace = time.Minute
 //	DIR/.vroot/format       "vroot-stage 1"
 //	DIR/.vroot/lock         flock'ed by the vroot that has the stage open; its pid
 //	DIR/.vroot/journal      whiteout, opaque and copy-up marks, one record a line
+//	DIR/.vroot/meta         --fakeroot's owners, modes, device numbers, xattrs (meta.go)
 //	DIR/.vroot/tmp/         copy-ups in progress (renamed into root/ when complete)
 //	DIR/.vroot/merged/N/    synthesized listings of merged directories
 //
@@ -72,6 +73,10 @@ type Stage struct {
 	mergedGuest       map[int]string
 	mergedSuperseded  []supersededDir
 	mergedLastCleanup time.Time
+	amu               sync.RWMutex    // the metadata store (meta.go)
+	attrs             map[uint64]Attr // by inode (amu)
+	meta              *os.File        // the metadata log (amu)
+	rootDev           uint64          // st_dev of root/
 }
 
 type supersededDir struct {
@@ -194,6 +199,13 @@ func OpenStage(dir string) (*Stage, error) {
 		return nil, fmt.Errorf("stage %s: %w", dir, err)
 	}
 	s.dev, s.ino = st.Dev, st.Ino
+	if err := unix.Stat(s.root, &st); err != nil {
+		return nil, fmt.Errorf("stage %s: %w", dir, err)
+	}
+	s.rootDev = st.Dev
+	if err := s.loadMeta(); err != nil {
+		return nil, fmt.Errorf("stage %s: %w", dir, err)
+	}
 	if s.rootFS, err = os.OpenRoot(s.root); err != nil {
 		return nil, fmt.Errorf("stage %s: %w", dir, err)
 	}
@@ -233,6 +245,12 @@ func (s *Stage) Close() error {
 		s.journal = nil
 	}
 	s.jmu.Unlock()
+	s.amu.Lock()
+	if s.meta != nil {
+		s.meta.Close()
+		s.meta = nil
+	}
+	s.amu.Unlock()
 	emptyDir(s.merged)
 	emptyDir(s.tmp)
 	s.release()
@@ -245,6 +263,9 @@ func (s *Stage) release() {
 	}
 	if s.journal != nil {
 		s.journal.Close()
+	}
+	if s.meta != nil {
+		s.meta.Close()
 	}
 	if s.lock != nil {
 		s.lock.Close() // releases the flock

@@ -58,6 +58,7 @@ type span struct {
 //	x86-64, 0x40000000 <= nr < 2^31   -> KILL_PROCESS (x32 ABI)
 //	KindPath, KindSpecial             -> TRACE (see gates below)
 //	KindRefuse                        -> ERRNO(row's errno)
+//	KindSucceed                       -> ERRNO(0): returns 0, not run
 //	KindAllow, noPath                 -> ALLOW
 //	any other number                  -> ERRNO(ENOSYS): fail closed, a
 //	                                     syscall vroot does not know may
@@ -190,6 +191,8 @@ func rowVerdict(row *Sysent) (verdict, error) {
 			return verdict{}, fmt.Errorf("seccomp filter: %s: TraceIfArgs %#x names arguments beyond 5", row.Name, row.TraceIfArgs)
 		}
 		return verdict{ret: retTrace, gate: row.TraceIfArgs}, nil
+	case KindSucceed:
+		return verdict{ret: unix.SECCOMP_RET_ERRNO}, nil
 	case KindRefuse:
 		if row.Errno <= 0 || row.Errno > unix.SECCOMP_RET_DATA {
 			return verdict{}, fmt.Errorf("seccomp filter: %s: KindRefuse needs an errno in 1..%d, not %d", row.Name, unix.SECCOMP_RET_DATA, row.Errno)

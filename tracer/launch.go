@@ -39,6 +39,9 @@ func MaybeInit() {
 }
 
 func initMain(args []string) int {
+	// The marker is read before it leaves the environment: its value says
+	// which filter to install.
+	marker := os.Getenv(initMarker)
 	env := make([]string, 0, len(os.Environ()))
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, initMarker+"=") {
@@ -61,7 +64,11 @@ func initMain(args []string) int {
 		fmt.Fprintf(os.Stderr, "vroot: %v\n", os.NewSyscallError("prctl(PR_SET_NO_NEW_PRIVS)", err))
 		return 125
 	}
-	prog, err := buildFilter(table, auditArch)
+	tbl, allow := table, noPath
+	if marker == initFakeroot {
+		tbl, allow = fakerootFilter()
+	}
+	prog, err := compileFilter(tbl, allow, auditArch)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "vroot: building the seccomp filter: %v\n", err)
 		return 125

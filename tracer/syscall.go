@@ -48,6 +48,10 @@ type stop struct {
 	skip   bool
 	ret    int64
 	exit   exitAction
+	// hosts and follows are the answers of the path arguments, by index
+	// in ent.Paths ("" for a NULL or empty path), for --fakeroot.
+	hosts   [2]string
+	follows [2]bool
 }
 
 type scratchWrite struct {
@@ -72,16 +76,23 @@ func (e *engine) onSeccomp(t *task) {
 	*s = stop{t: t, ent: ent, args: e.info.Args, writes: s.writes[:0]}
 	e.arenaOff = 0
 	t.ncommits = 0
+	t.fk = fakeExit{}
 	switch {
 	case ent == nil && isNoPath(int(e.info.Nr)):
 		// The build's own filter asked for a trace of a call that carries
-		// no path: nothing to translate.
+		// no path: nothing to translate. --fakeroot traces a few of them.
+		if e.fake != nil {
+			e.fakeNoPath(s, int(e.info.Nr))
+		}
 	case ent == nil:
 		// A number the table does not know: never let it reach the kernel
 		// untranslated.
 		s.fail(unix.ENOSYS)
 	case ent.Kind == KindPath:
 		e.translatePaths(s)
+		if e.fake != nil && !s.skip {
+			e.fakePath(s)
+		}
 	case ent.Kind == KindSpecial:
 		e.special(s)
 	}
@@ -268,6 +279,12 @@ func (e *engine) onSyscallExit(t *task) {
 				}
 			}
 		}
+	}
+	if t.fk.op != fakeNone {
+		if act != exitMmap {
+			e.fakeExit(t)
+		}
+		t.fk = fakeExit{}
 	}
 	t.exitGuest = [2]string{}
 	e.resume(t, 0)
@@ -654,6 +671,9 @@ func (e *engine) translatePaths(s *stop) {
 	for k := 0; k < n; k++ {
 		pa, ans := ent.Paths[idx[k]], answers[k]
 		guests[k] = ans.Guest
+		if idx[k] < len(s.hosts) {
+			s.hosts[idx[k]], s.follows[idx[k]] = ans.Host, prs[k].follow
+		}
 		switch pa.Op {
 		case redirect.OpChdir:
 			if ent.Exit {

@@ -21,6 +21,10 @@ const (
 	// KindRefuse: the filter itself returns Sysent.Errno (ENOSYS for what
 	// vroot cannot translate so libc falls back, EPERM for mount & co).
 	KindRefuse
+	// KindSucceed: the filter itself makes the call return 0 without
+	// running it (SECCOMP_RET_ERRNO with data 0): --fakeroot's getuid and
+	// set*id family, no stop at all.
+	KindSucceed
 )
 
 // Follow says when the last component of a path argument is followed if it

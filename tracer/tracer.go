@@ -73,6 +73,11 @@ type Config struct {
 	// bind, connect and addressed send it looked at.
 	Net   NetPolicy
 	OnNet func(ev NetEvent)
+
+	// Fakeroot, when set, makes the build believe it runs as root and
+	// records in this store what it cannot do for real (see fakeroot.go).
+	// Nil: no fakeroot, and no stop is added.
+	Fakeroot FakerootStore
 }
 
 // Exit is how the command ended.
@@ -140,6 +145,7 @@ const (
 	exitReadlink              // map a magic link's host target back to the guest
 	exitInvalidate            // drop cached resolutions after a mutation
 	exitCommit                // hand the outcome to the resolver (overlay bookkeeping)
+	exitFake                  // only --fakeroot's work (task.fk)
 )
 
 type task struct {
@@ -158,6 +164,7 @@ type task struct {
 	cloneValid bool
 	commits    [2]redirect.Answer
 	ncommits   int
+	fk         fakeExit // --fakeroot's work at the exit stop
 }
 
 type engine struct {
@@ -190,6 +197,8 @@ type engine struct {
 	paths    internTable
 	joins    joinTable
 	procPath []byte
+	fake     FakerootStore
+	fbuf     [statxSize]byte
 }
 
 func newEngine(cfg Config) *engine {
@@ -202,6 +211,7 @@ func newEngine(cfg Config) *engine {
 		live:  make(map[int]struct{}),
 		buf:   make([]byte, pathMax+1),
 		arena: make([]byte, slotSize),
+		fake:  cfg.Fakeroot,
 	}
 }
 
@@ -244,7 +254,11 @@ func (e *engine) run() (Exit, error) {
 	if env == nil {
 		env = os.Environ()
 	}
-	env = append(env[:len(env):len(env)], initMarker+"=1")
+	marker := "1"
+	if e.fake != nil {
+		marker = initFakeroot
+	}
+	env = append(env[:len(env):len(env)], initMarker+"="+marker)
 	files := []uintptr{fdOf(e.cfg.Stdin, os.Stdin), fdOf(e.cfg.Stdout, os.Stdout), fdOf(e.cfg.Stderr, os.Stderr), pr.Fd()}
 	pid, err := syscall.ForkExec(self, append([]string{"vroot-init"}, e.cfg.Args...), &syscall.ProcAttr{
 		Dir:   hostCwd,

@@ -98,7 +98,6 @@ var unimplemented = []struct {
 	used func(o *options) bool
 }{
 	{"--ask", "not implemented yet: no ask handler", func(o *options) bool { return o.given["ask"] }},
-	{"--fakeroot", "not implemented yet", func(o *options) bool { return o.fakeroot }},
 	{"--strict", "not implemented yet", func(o *options) bool { return o.strict }},
 	{"--output", "not implemented yet", func(o *options) bool { return o.given["output"] }},
 }

@@ -176,6 +176,7 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 		Logger: log,
 		// The declared packages, nil without --only-deps.
 		OnlyDeps: o.onlyDeps,
+		Fakeroot: o.fakeroot,
 		Hooks: vroot.Hooks{Undeclared: func(path, pkg string) {
 			// Printed as it happens, not in the summary: the build's own
 			// error about the missing file follows it.
