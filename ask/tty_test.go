@@ -60,7 +60,9 @@ func TestTTYHandler(t *testing.T) {
 	} {
 		var out bytes.Buffer
 		done := make(chan bool)
-		go func() { done <- a.Decide(Request{Pid: 42, Command: "cc -c a.c", Op: "read", Path: tc.path, Rule: "/ask"}) }()
+		go func() {
+			done <- a.Decide(Request{Pid: 42, Command: "cc -c a.c", Op: "read", Path: tc.path, Rule: "/ask"})
+		}()
 		readUntil(t, m, &out, "[d]eny always")
 		if !strings.Contains(out.String(), "pid 42 (cc -c a.c) read "+tc.path+"?") {
 			t.Fatalf("prompt %q", out.String())
