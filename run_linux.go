@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/vroot-dev/vroot/ask"
 	"github.com/vroot-dev/vroot/filemap"
 	"github.com/vroot-dev/vroot/redirect"
 	"github.com/vroot-dev/vroot/tracer"
@@ -53,7 +54,8 @@ func run(ctx context.Context, cfg Config) (Result, error) {
 		defer st.Close()
 		stage = st
 	}
-	res := redirect.New(cfg.Map, redirect.Options{Stage: stage})
+	asker := ask.New(cfg.Ask, ask.Options{Timeout: cfg.AskTimeout, Default: cfg.AskDefault})
+	res := redirect.New(cfg.Map, redirect.Options{Stage: stage, AskFunc: askFunc(asker)})
 
 	var mu sync.Mutex
 	var violations []Violation
@@ -86,6 +88,7 @@ func run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	ex, err := tracer.Run(ctx, tc)
 	r := Result{ExitCode: ex.Code, Signal: ex.Signal, Duration: time.Since(start), Violations: violations}
+	r.Asks = askRecords(asker)
 	if err != nil {
 		r.ExitCode = ExitVrootError
 		return r, err

@@ -134,6 +134,14 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 	if err := p.runnable(); err != nil {
 		return err
 	}
+	ac, err := o.askConfig()
+	if err != nil {
+		return err
+	}
+	asker, err := ac.handler(p.m, stderr)
+	if err != nil {
+		return err
+	}
 	log := hclog.New(&hclog.LoggerOptions{
 		Name:       "vroot",
 		Level:      o.level(),
@@ -160,6 +168,10 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 		Stderr: stderr,
 		Map:    p.m,
 		Logger: log,
+
+		Ask:        asker,
+		AskTimeout: ac.timeout,
+		AskDefault: ac.allow,
 	})
 	// Printed even when Run failed: what was refused before the failure
 	// may explain it.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/vroot-dev/vroot"
 	"github.com/vroot-dev/vroot/filemap"
@@ -326,7 +327,7 @@ func TestRunnable(t *testing.T) {
 		{nil, ""},
 		{[]string{"--profile", "strict"}, `net = "none" (from --profile strict)`},
 		{[]string{"--profile", "strict", "--net", "allow"}, ""},
-		{[]string{"--config", askFile}, "ask rule for /x (" + askFile + ":1)"},
+		{[]string{"--config", askFile}, ""},
 	} {
 		o, err := parseArgs(append(tc.args, "x"))
 		mustNil(t, err)
@@ -493,7 +494,11 @@ func TestMainErrors(t *testing.T) {
 		{"sdk missing dir", []string{"--sdk", "/nonexistent-sdk", "check"}, "vroot: --sdk /nonexistent-sdk: no such file or directory\n"},
 		{"deps reserved", []string{"deps"}, "vroot: deps: not implemented yet\n"},
 		{"profile net none", []string{"--profile", "strict", "true"}, `vroot: net = "none" (from --profile strict): network filtering is not implemented yet; add --net allow to run without it` + "\n"},
-		{"ask rule", []string{"--config", "ASK", "true"}, "ask rule for /x"},
+		{"ask-with unknown", []string{"--ask-with", "maybe", "true"}, `vroot: --ask-with: unknown ask handler "maybe" (want deny, grant, tty, exec:CMD or socket:PATH) (see vroot help)` + "\n"},
+		{"ask-with empty exec", []string{"--ask", "/x", "--ask-with", "exec:", "check"}, "vroot: --ask-with: exec: empty command (see vroot help)\n"},
+		{"ask-timeout", []string{"--ask-timeout", "0s", "true"}, `vroot: --ask-timeout "0s": want a positive duration such as 30s or 500ms (see vroot help)` + "\n"},
+		{"ask-timeout not a duration", []string{"--ask-timeout", "30", "true"}, `--ask-timeout "30"`},
+		{"ask-default", []string{"--ask-default", "yes", "true"}, `vroot: --ask-default "yes": want allow or deny (see vroot help)` + "\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			inTempHome(t)
@@ -523,7 +528,6 @@ func TestMainNotImplemented(t *testing.T) {
 		{[]string{"--net", "none"}, "vroot: --net none: not implemented yet\n"},
 		{[]string{"--net", "loopback"}, "vroot: --net loopback: not implemented yet\n"},
 		{[]string{"--strict"}, "vroot: --strict: not implemented yet\n"},
-		{[]string{"--ask", "/x"}, "vroot: --ask: not implemented yet\n"},
 	} {
 		t.Run(strings.Join(tc.flags, " "), func(t *testing.T) {
 			inTempHome(t)
@@ -716,4 +720,36 @@ func where(ctx []any) string {
 		return fmt.Sprintf(f, ctx[1:]...) + ": "
 	}
 	return fmt.Sprint(ctx...) + ": "
+}
+
+func TestAskConfig(t *testing.T) {
+	o, err := parseArgs([]string{"--ask", "/x", "--ask-with", "socket:/run/a.sock", "--ask-timeout", "1500ms", "--ask-default", "allow", "make"})
+	mustNil(t, err)
+	c, err := o.askConfig()
+	mustNil(t, err)
+	checkEq(t, c.spec, "socket:/run/a.sock")
+	checkEq(t, c.timeout, 1500*time.Millisecond)
+	checkEq(t, c.allow, true)
+	p, err := makePlan(o, env{cwd: "/b", home: "/h"})
+	mustNil(t, err)
+	h, err := c.handler(p.m, nil)
+	mustNil(t, err)
+	checkEq(t, h.Name(), "socket:/run/a.sock")
+
+	// Without ask rules there is no handler, whatever the flags say.
+	o, err = parseArgs([]string{"--ask-with", "grant", "make"})
+	mustNil(t, err)
+	c, err = o.askConfig()
+	mustNil(t, err)
+	checkEq(t, c.timeout, time.Duration(0))
+	checkEq(t, c.allow, false)
+	p, err = makePlan(o, env{cwd: "/b", home: "/h"})
+	mustNil(t, err)
+	h, err = c.handler(p.m, nil)
+	mustNil(t, err)
+	checkf(t, h == nil, "handler %v without ask rules", h)
+
+	// Given twice is refused, like every single-valued flag.
+	_, err = parseArgs([]string{"--ask-with", "deny", "--ask-with", "grant", "make"})
+	checkErrContains(t, err, "given twice")
 }

@@ -147,11 +147,6 @@ func (p *plan) runnable() error {
 		}
 		return fmt.Errorf("net = %q (from %s): network filtering is %w; add --net allow to run without it", p.net, from, errNotImplemented)
 	}
-	for _, r := range p.m.Rules() {
-		if r.Action == filemap.Ask {
-			return fmt.Errorf("ask rule for %s (%s): %w: no ask handler", r.Path, r.Source, errNotImplemented)
-		}
-	}
 	return nil
 }
 

@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/vroot-dev/vroot/ask"
+	"github.com/vroot-dev/vroot/filemap"
+)
+
+// askConf is what --ask-with, --ask-timeout and --ask-default say.
+type askConf struct {
+	spec    string // "" until the default is chosen (see handler)
+	timeout time.Duration
+	allow   bool
+}
+
+// askConfig validates the ask flags; it reads nothing.
+func (o *options) askConfig() (askConf, error) {
+	c := askConf{spec: o.askWith}
+	if o.given["ask-with"] || o.askWith != "" {
+		if _, err := ask.Parse(o.askWith, ask.Env{}); err != nil {
+			return c, fmt.Errorf("--ask-with: %v", err)
+		}
+	}
+	if o.askTimeout != "" {
+		d, err := time.ParseDuration(o.askTimeout)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("--ask-timeout %q: want a positive duration such as 30s or 500ms", o.askTimeout)
+		}
+		c.timeout = d
+	}
+	switch o.askDefault {
+	case "", "deny":
+	case "allow":
+		c.allow = true
+	default:
+		return c, fmt.Errorf("--ask-default %q: want allow or deny", o.askDefault)
+	}
+	return c, nil
+}
+
+// handler makes the ask handler of a run whose filemap is m: none without
+// ask rules; without --ask-with, a prompt on the controlling terminal if
+// vroot has one, else deny (a build in CI must not hang on a question
+// nobody sees).
+func (c askConf) handler(m *filemap.Map, stderr io.Writer) (ask.Handler, error) {
+	hasAsk := false
+	for _, r := range m.Rules() {
+		hasAsk = hasAsk || r.Action == filemap.Ask
+	}
+	if !hasAsk {
+		return nil, nil
+	}
+	spec := c.spec
+	if spec == "" {
+		spec = "deny"
+		if f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
+			f.Close()
+			spec = "tty"
+		}
+	}
+	return ask.Parse(spec, ask.Env{Stderr: stderr})
+}
