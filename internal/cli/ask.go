@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/vroot-dev/vroot"
 	"github.com/vroot-dev/vroot/ask"
 	"github.com/vroot-dev/vroot/filemap"
 )
@@ -63,4 +64,23 @@ func (c askConf) handler(m *filemap.Map, stderr io.Writer) (ask.Handler, error) 
 		}
 	}
 	return ask.Parse(spec, ask.Env{Stderr: stderr})
+}
+
+// printAsks lists the asks that were denied or whose handler failed: what a
+// user needs to understand a build that could not read something, or a
+// handler that is not answering.
+func printAsks(w io.Writer, rs []vroot.AskRecord) {
+	for _, r := range rs {
+		if r.Answer == "allow" && r.Error == "" {
+			continue
+		}
+		how := "handler " + r.Handler
+		if r.Cached {
+			how += ", earlier answer"
+		}
+		if r.Error != "" {
+			how += ", failed: " + r.Error + "; default " + r.Answer
+		}
+		fmt.Fprintf(w, "vroot: ask: %s %s %s (pid %d, %s)\n", r.Answer, r.Op, r.Path, r.Pid, how)
+	}
 }

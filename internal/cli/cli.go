@@ -177,6 +177,7 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 	// may explain it.
 	if !o.quiet {
 		printViolations(stderr, res.Violations)
+		printAsks(stderr, res.Asks)
 		if err == nil {
 			printSummary(stderr, res)
 		}

@@ -753,3 +753,16 @@ func TestAskConfig(t *testing.T) {
 	_, err = parseArgs([]string{"--ask-with", "deny", "--ask-with", "grant", "make"})
 	checkErrContains(t, err, "given twice")
 }
+
+func TestPrintAsks(t *testing.T) {
+	var b strings.Builder
+	printAsks(&b, []vroot.AskRecord{
+		{Pid: 5, Op: "read", Path: "/x/a", Answer: "allow", Handler: "tty"},
+		{Pid: 5, Op: "read", Path: "/x/b", Answer: "deny", Handler: "tty"},
+		{Pid: 6, Op: "write", Path: "/x/c", Answer: "deny", Handler: "tty", Cached: true},
+		{Pid: 7, Op: "read", Path: "/x/d", Answer: "allow", Handler: "socket:/s", TimedOut: true, Error: "no answer within 1s"},
+	})
+	checkEq(t, b.String(), "vroot: ask: deny read /x/b (pid 5, handler tty)\n"+
+		"vroot: ask: deny write /x/c (pid 6, handler tty, earlier answer)\n"+
+		"vroot: ask: allow read /x/d (pid 7, handler socket:/s, failed: no answer within 1s; default allow)\n")
+}

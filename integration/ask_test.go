@@ -1,0 +1,408 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// askWorld is a build tree with an ask rule on its secret directory:
+// secret/a.txt, secret/b.txt, secret/sub/x.txt, secret/sub/y.txt, each
+// holding "content of NAME"; and a stage apart from it.
+type askWorld struct {
+	work, secret, stage string
+	before              map[string]string
+}
+
+func newAskWorld(t *testing.T) *askWorld {
+	t.Helper()
+	w := &askWorld{work: worldDir(t, "vroot-it-ask-")}
+	w.secret = filepath.Join(w.work, "secret")
+	for _, n := range []string{"a.txt", "b.txt", "sub/x.txt", "sub/y.txt"} {
+		write(t, filepath.Join(w.secret, n), "content of "+n+"\n", 0o644)
+	}
+	os.Chmod(filepath.Join(w.secret, "sub"), 0o755)
+	os.Chmod(w.secret, 0o755)
+	w.stage = filepath.Join(worldDir(t, "vroot-it-askst-"), "st")
+	w.before = snapshot(t, w.work)
+	return w
+}
+
+// catEach is the build: cat each file in turn, going on after a failure.
+func catEach(files ...string) []string {
+	return append([]string{"sh", "-c", `for f in "$@"; do cat "$f"; done; true`, "sh"}, files...)
+}
+
+// run runs vroot with the ask rule, the flags, and the build.
+func (w *askWorld) run(t *testing.T, flags []string, files ...string) result {
+	t.Helper()
+	args := append([]string{"--stage", w.stage, "--ask", "secret"}, flags...)
+	args = append(append(args, "--"), catEach(files...)...)
+	return vroot(t, w.work, args...)
+}
+
+// saw checks which files the build read and which it was refused with
+// EACCES, then that the host is unchanged.
+func (w *askWorld) saw(t *testing.T, r result, read, refused []string) {
+	t.Helper()
+	for _, f := range read {
+		if !strings.Contains(r.stdout, "content of "+strings.TrimPrefix(f, "secret/")+"\n") {
+			t.Errorf("%s not read; stdout %q stderr %q", f, r.stdout, r.stderr)
+		}
+	}
+	for _, f := range refused {
+		if strings.Contains(r.stdout, "content of "+strings.TrimPrefix(f, "secret/")+"\n") {
+			t.Errorf("%s read, want EACCES", f)
+		}
+		if !strings.Contains(r.stderr, "cat: "+f+": Permission denied") {
+			t.Errorf("%s: no EACCES; stderr %q", f, r.stderr)
+		}
+	}
+	sameSnapshot(t, w.before, snapshot(t, w.work))
+}
+
+func TestAskFixedAndExecHandlers(t *testing.T) {
+	w := newAskWorld(t)
+	files := []string{"secret/a.txt", "secret/b.txt", "secret/sub/x.txt"}
+
+	r := w.run(t, []string{"--ask-with", "deny"}, files...)
+	w.saw(t, r, nil, files)
+	if !strings.Contains(r.stderr, "vroot: ask: deny read "+w.secret+" (pid ") {
+		t.Errorf("denial not reported: %q", r.stderr)
+	}
+
+	r = w.run(t, []string{"--ask-with", "grant"}, files...)
+	w.saw(t, r, files, nil)
+
+	// A shell policy: b.txt is refused, the rest allowed; it also logs
+	// the JSON request it was given.
+	log := filepath.Join(worldDir(t, "vroot-it-asklog-"), "log")
+	policy := `exec:cat >> ` + log + `; case "$VROOT_ASK_PATH" in */b.txt) exit 1;; esac`
+	r = w.run(t, []string{"--ask-with", policy}, files...)
+	w.saw(t, r, []string{"secret/a.txt", "secret/sub/x.txt"}, []string{"secret/b.txt"})
+	var reqs []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(readFile(t, log)), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("policy got %q: %v", l, err)
+		}
+		reqs = append(reqs, m)
+	}
+	// Each path once (answers are cached): the directory, then the files.
+	var paths []string
+	for _, m := range reqs {
+		paths = append(paths, strings.TrimPrefix(m["path"].(string), w.work+"/"))
+		if m["op"] != "read" || m["rule"] != w.secret || m["pid"].(float64) <= 0 || !strings.HasPrefix(m["command"].(string), "cat ") {
+			t.Errorf("request %v", m)
+		}
+	}
+	if strings.Join(paths, " ") != "secret secret/a.txt secret/b.txt secret/sub secret/sub/x.txt" {
+		t.Errorf("policy asked for %v", paths)
+	}
+
+	// A policy that fails gives the default, and says why.
+	r = w.run(t, []string{"--ask-with", "exec:exit 3", "--ask-default", "allow"}, "secret/a.txt")
+	w.saw(t, r, []string{"secret/a.txt"}, nil)
+	if !strings.Contains(r.stderr, "failed: exec \"exit 3\": exit status 3") {
+		t.Errorf("failure not reported: %q", r.stderr)
+	}
+}
+
+// askPeer is a socket-protocol peer: reply gets each request and returns
+// the line to send back ("" sends nothing, "CLOSE" hangs up).
+type askPeer struct {
+	path string
+	mu   sync.Mutex
+	seen []map[string]any
+}
+
+func newAskPeer(t *testing.T, reply func(req map[string]any) string) *askPeer {
+	t.Helper()
+	p := &askPeer{path: filepath.Join(worldDir(t, "vroot-it-asksock-"), "ask.sock")}
+	l, err := net.Listen("unix", p.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(p.path, 0o777)
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				sc := bufio.NewScanner(c)
+				for sc.Scan() {
+					var req map[string]any
+					if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
+						return
+					}
+					p.mu.Lock()
+					p.seen = append(p.seen, req)
+					p.mu.Unlock()
+					out := reply(req)
+					if out == "CLOSE" {
+						return
+					}
+					if out != "" {
+						c.Write([]byte(out + "\n"))
+					}
+				}
+			}()
+		}
+	}()
+	return p
+}
+
+func (p *askPeer) paths(work string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for _, m := range p.seen {
+		out = append(out, strings.TrimPrefix(m["path"].(string), work+"/"))
+	}
+	return out
+}
+
+func replyLine(req map[string]any, answer, extra string) string {
+	b, _ := json.Marshal(map[string]any{"id": req["id"], "answer": answer})
+	if extra != "" {
+		return strings.TrimSuffix(string(b), "}") + "," + extra + "}"
+	}
+	return string(b)
+}
+
+func TestAskSocketPeer(t *testing.T) {
+	w := newAskWorld(t)
+	// A peer that answers correctly: b.txt denied; secret/sub allowed
+	// with scope prefix, so the files below it are not asked about.
+	p := newAskPeer(t, func(req map[string]any) string {
+		switch {
+		case strings.HasSuffix(req["path"].(string), "/b.txt"):
+			return replyLine(req, "deny", "")
+		case strings.HasSuffix(req["path"].(string), "/sub"):
+			return replyLine(req, "allow", `"scope":"prefix"`)
+		}
+		return replyLine(req, "allow", "")
+	})
+	files := []string{"secret/a.txt", "secret/b.txt", "secret/sub/x.txt", "secret/sub/y.txt"}
+	r := w.run(t, []string{"--ask-with", "socket:" + p.path}, files...)
+	w.saw(t, r, []string{"secret/a.txt", "secret/sub/x.txt", "secret/sub/y.txt"}, []string{"secret/b.txt"})
+	if got := strings.Join(p.paths(w.work), " "); got != "secret secret/a.txt secret/b.txt secret/sub" {
+		t.Errorf("peer asked for %s", got)
+	}
+	for i, m := range p.seen {
+		if m["id"].(float64) != float64(i+1) || m["op"] != "read" || m["rule"] != w.secret {
+			t.Errorf("request %d: %v", i, m)
+		}
+	}
+}
+
+func TestAskSocketPeerFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		reply func(req map[string]any) string
+		def   string // --ask-default
+		err   string // reported
+	}{
+		// Too slow: it would deny, but the default (allow) applies.
+		{"slow", func(req map[string]any) string {
+			time.Sleep(3 * time.Second)
+			return replyLine(req, "deny", "")
+		}, "allow", "no answer within 300ms"},
+		// Says "allow" in malformed JSON: the default (deny) applies.
+		{"malformed", func(req map[string]any) string { return `{"id": 1, "answer": allow}` }, "deny", "malformed reply"},
+		// Hangs up without a word.
+		{"closed", func(req map[string]any) string { return "CLOSE" }, "allow", "closed the connection"},
+		{"closed, deny", func(req map[string]any) string { return "CLOSE" }, "deny", "closed the connection"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newAskWorld(t)
+			p := newAskPeer(t, tc.reply)
+			r := w.run(t, []string{"--ask-with", "socket:" + p.path, "--ask-timeout", "300ms", "--ask-default", tc.def}, "secret/a.txt")
+			if tc.def == "allow" {
+				w.saw(t, r, []string{"secret/a.txt"}, nil)
+			} else {
+				w.saw(t, r, nil, []string{"secret/a.txt"})
+			}
+			want := "vroot: ask: " + tc.def + " read " + w.secret + " (pid "
+			if !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, tc.err) || !strings.Contains(r.stderr, "; default "+tc.def+")") {
+				t.Errorf("stderr %q, want %q and %q", r.stderr, want, tc.err)
+			}
+			if len(p.paths(w.work)) == 0 {
+				t.Error("the peer was never asked")
+			}
+		})
+	}
+	// No peer at all: nothing listens on the path.
+	w := newAskWorld(t)
+	r := w.run(t, []string{"--ask-with", "socket:" + filepath.Join(w.work, "none.sock")}, "secret/a.txt")
+	w.saw(t, r, nil, []string{"secret/a.txt"})
+	if !strings.Contains(r.stderr, "connect") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+}
+
+// TestAskTTY drives the tty handler through a pseudo-terminal that is
+// vroot's controlling terminal, and the build's terminal too.
+func TestAskTTY(t *testing.T) {
+	w := newAskWorld(t)
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slave, err := os.OpenFile(filepath.Join("/dev/pts", itoa(n)), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := []string{"secret/a.txt", "secret/b.txt", "secret/sub/x.txt", "secret/sub/y.txt"}
+	argv := asUser(append([]string{vrootBin, "--stage", w.stage, "--ask", "secret", "--ask-with", "tty", "--"}, catEach(files...)...)...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = w.work
+	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + homeDir, "LC_ALL=C", "TMPDIR=/tmp"}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	slave.Close()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+		}
+	}()
+
+	var mu sync.Mutex
+	var screen bytes.Buffer
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := m.Read(buf)
+			mu.Lock()
+			screen.Write(buf[:n])
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	waitFor := func(s string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			mu.Lock()
+			got := screen.String()
+			mu.Unlock()
+			if strings.Contains(got, s) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q on the terminal: %q", s, got)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	// The directory once, a.txt denied, b.txt allowed once, then sub
+	// allowed always: x.txt and y.txt are not asked about.
+	for _, step := range []struct{ path, key string }{
+		{w.secret, "y"},
+		{w.secret + "/a.txt", "n"},
+		{w.secret + "/b.txt", "y"},
+		{w.secret + "/sub", "a"},
+	} {
+		waitFor("read " + step.path + "? [y]es once")
+		m.Write([]byte(step.key))
+	}
+	select {
+	case <-exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("vroot did not finish")
+	}
+	waitFor("vroot: exit 0")
+	mu.Lock()
+	out := strings.ReplaceAll(screen.String(), "\r\n", "\n")
+	mu.Unlock()
+	if strings.Contains(out, "read "+w.secret+"/sub/x.txt?") {
+		t.Errorf("asked below an allowed-always directory: %q", out)
+	}
+	if !strings.Contains(out, "pid ") || !strings.Contains(out, "(cat secret/a.txt)") {
+		t.Errorf("prompt without the process: %q", out)
+	}
+	r := result{stdout: out, stderr: out}
+	w.saw(t, r, []string{"secret/b.txt", "secret/sub/x.txt", "secret/sub/y.txt"}, []string{"secret/a.txt"})
+	for _, note := range []string{"allowed once: read " + w.secret + "/b.txt", "denied once: read " + w.secret + "/a.txt", "allowed always: read " + w.secret + "/sub"} {
+		if !strings.Contains(out, note) {
+			t.Errorf("no %q on the terminal", note)
+		}
+	}
+}
+
+func itoa(n int) string {
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
+}
+
+// TestAskGoCallback runs a program that embeds vroot and decides asks with
+// a Go callback (Config.Ask).
+func TestAskGoCallback(t *testing.T) {
+	api := bin("askapi")
+	if out, err := exec.Command("go", "build", "-o", api, "./testdata/askapi").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	w := newAskWorld(t)
+	recs := filepath.Join(worldDir(t, "vroot-it-askrec-"), "asks.json")
+	r := runIn(t, w.work, append([]string{api, w.secret, "b.txt", recs, "--"}, catEach("secret/a.txt", "secret/b.txt")...)...)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	w.saw(t, r, []string{"secret/a.txt"}, []string{"secret/b.txt"})
+	var got struct {
+		Seen []struct {
+			Pid  int
+			Op   string
+			Path string
+		} `json:"seen"`
+		Asks []struct {
+			Path, Answer, Handler string
+			Pid                   int
+		} `json:"asks"`
+	}
+	if err := json.Unmarshal([]byte(readFile(t, recs)), &got); err != nil {
+		t.Fatal(err)
+	}
+	var asks []string
+	for _, a := range got.Asks {
+		asks = append(asks, strings.TrimPrefix(a.Path, w.work+"/")+"="+a.Answer+"/"+a.Handler)
+	}
+	if strings.Join(asks, " ") != "secret=allow/func secret/a.txt=allow/func secret/b.txt=deny/func" {
+		t.Errorf("Result.Asks: %v", asks)
+	}
+	if len(got.Seen) != 3 || got.Seen[1].Pid <= 0 || got.Seen[1].Op != "read" {
+		t.Errorf("the callback saw %+v", got.Seen)
+	}
+}
