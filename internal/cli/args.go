@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/vroot-dev/vroot/filemap"
 )
 
 // Subcommands. Any other first word is the command to run.
@@ -298,7 +300,7 @@ func (o *options) check() error {
 	default:
 		return fmt.Errorf("--net %q: want allow, loopback or none", o.net)
 	}
-	if _, err := o.askConfig(); err != nil {
+	if _, err := o.askConfig(filemap.AskSettings{}); err != nil {
 		return err
 	}
 	for _, r := range o.rules {

@@ -18,13 +18,16 @@ type askConf struct {
 	allow   bool
 }
 
-// askConfig validates the ask flags; it reads nothing.
-func (o *options) askConfig() (askConf, error) {
-	c := askConf{spec: o.askWith}
-	if o.given["ask-with"] || o.askWith != "" {
+// askConfig validates the ask flags; it reads nothing. from holds what the
+// profiles say (ask_with, ask_timeout, ask_default); each flag given
+// overrides its key.
+func (o *options) askConfig(from filemap.AskSettings) (askConf, error) {
+	c := askConf{spec: from.With, timeout: from.Timeout, allow: from.Default == "allow"}
+	if o.askWith != "" || o.given["ask-with"] {
 		if _, err := ask.Parse(o.askWith, ask.Env{}); err != nil {
 			return c, fmt.Errorf("--ask-with: %v", err)
 		}
+		c.spec = o.askWith
 	}
 	if o.askTimeout != "" {
 		d, err := time.ParseDuration(o.askTimeout)
@@ -34,7 +37,9 @@ func (o *options) askConfig() (askConf, error) {
 		c.timeout = d
 	}
 	switch o.askDefault {
-	case "", "deny":
+	case "":
+	case "deny":
+		c.allow = false
 	case "allow":
 		c.allow = true
 	default:
@@ -43,16 +48,39 @@ func (o *options) askConfig() (askConf, error) {
 	return c, nil
 }
 
+// hasAsk reports whether m has an ask rule.
+func hasAsk(m *filemap.Map) bool {
+	for _, r := range m.Rules() {
+		if r.Action == filemap.Ask {
+			return true
+		}
+	}
+	return false
+}
+
+// print writes the ask settings a run would use, for check.
+func (c askConf) print(w io.Writer) error {
+	spec := c.spec
+	if spec == "" {
+		spec = "tty if vroot has a terminal, else deny"
+	}
+	timeout, def := c.timeout, "deny"
+	if timeout == 0 {
+		timeout = ask.DefaultTimeout
+	}
+	if c.allow {
+		def = "allow"
+	}
+	_, err := fmt.Fprintf(w, "ask: %s; timeout %s, then %s\n", spec, timeout, def)
+	return err
+}
+
 // handler makes the ask handler of a run whose filemap is m: none without
 // ask rules; without --ask-with, a prompt on the controlling terminal if
 // vroot has one, else deny (a build in CI must not hang on a question
 // nobody sees).
 func (c askConf) handler(m *filemap.Map, stderr io.Writer) (ask.Handler, error) {
-	hasAsk := false
-	for _, r := range m.Rules() {
-		hasAsk = hasAsk || r.Action == filemap.Ask
-	}
-	if !hasAsk {
+	if !hasAsk(m) {
 		return nil, nil
 	}
 	spec := c.spec

@@ -117,6 +117,15 @@ func check(o *options, stdout, stderr io.Writer) error {
 	if err := p.print(stdout); err != nil {
 		return err
 	}
+	if hasAsk(p.m) {
+		ac, err := o.askConfig(p.ask)
+		if err != nil {
+			return err
+		}
+		if err := ac.print(stdout); err != nil {
+			return err
+		}
+	}
 	if err := p.runnable(); err != nil {
 		// Shown, not failed: check is how one reads a profile, and the
 		// shipped strict profile must be readable before it is runnable.
@@ -134,7 +143,7 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 	if err := p.runnable(); err != nil {
 		return err
 	}
-	ac, err := o.askConfig()
+	ac, err := o.askConfig(p.ask)
 	if err != nil {
 		return err
 	}

@@ -725,13 +725,13 @@ func where(ctx []any) string {
 func TestAskConfig(t *testing.T) {
 	o, err := parseArgs([]string{"--ask", "/x", "--ask-with", "socket:/run/a.sock", "--ask-timeout", "1500ms", "--ask-default", "allow", "make"})
 	mustNil(t, err)
-	c, err := o.askConfig()
+	p, err := makePlan(o, env{cwd: "/b", home: "/h"})
+	mustNil(t, err)
+	c, err := o.askConfig(p.ask)
 	mustNil(t, err)
 	checkEq(t, c.spec, "socket:/run/a.sock")
 	checkEq(t, c.timeout, 1500*time.Millisecond)
 	checkEq(t, c.allow, true)
-	p, err := makePlan(o, env{cwd: "/b", home: "/h"})
-	mustNil(t, err)
 	h, err := c.handler(p.m, nil)
 	mustNil(t, err)
 	checkEq(t, h.Name(), "socket:/run/a.sock")
@@ -739,12 +739,12 @@ func TestAskConfig(t *testing.T) {
 	// Without ask rules there is no handler, whatever the flags say.
 	o, err = parseArgs([]string{"--ask-with", "grant", "make"})
 	mustNil(t, err)
-	c, err = o.askConfig()
+	p, err = makePlan(o, env{cwd: "/b", home: "/h"})
+	mustNil(t, err)
+	c, err = o.askConfig(p.ask)
 	mustNil(t, err)
 	checkEq(t, c.timeout, time.Duration(0))
 	checkEq(t, c.allow, false)
-	p, err = makePlan(o, env{cwd: "/b", home: "/h"})
-	mustNil(t, err)
 	h, err = c.handler(p.m, nil)
 	mustNil(t, err)
 	checkf(t, h == nil, "handler %v without ask rules", h)
@@ -754,15 +754,30 @@ func TestAskConfig(t *testing.T) {
 	checkErrContains(t, err, "given twice")
 }
 
-func TestPrintAsks(t *testing.T) {
+func TestAskConfigFromProfile(t *testing.T) {
+	dir := t.TempDir()
+	prof := write(t, dir, "pm.toml", "ask_with = \"socket:/run/pm.sock\"\nask_timeout = \"5s\"\nask_default = \"allow\"\n[[rule]]\npath = \"/opt\"\naction = \"ask\"\n")
+	for _, tc := range []struct {
+		flags   []string
+		spec    string
+		timeout time.Duration
+		allow   bool
+	}{
+		{nil, "socket:/run/pm.sock", 5 * time.Second, true},
+		{[]string{"--ask-with", "tty"}, "tty", 5 * time.Second, true},
+		{[]string{"--ask-default", "deny", "--ask-timeout", "1s"}, "socket:/run/pm.sock", time.Second, false},
+	} {
+		o, err := parseArgs(append(append([]string{"--config", prof}, tc.flags...), "make"))
+		mustNil(t, err)
+		p, err := makePlan(o, env{cwd: "/b", home: "/h"})
+		mustNil(t, err)
+		c, err := o.askConfig(p.ask)
+		mustNil(t, err)
+		checkEq(t, c.spec, tc.spec, "%v", tc.flags)
+		checkEq(t, c.timeout, tc.timeout, "%v", tc.flags)
+		checkEq(t, c.allow, tc.allow, "%v", tc.flags)
+	}
 	var b strings.Builder
-	printAsks(&b, []vroot.AskRecord{
-		{Pid: 5, Op: "read", Path: "/x/a", Answer: "allow", Handler: "tty"},
-		{Pid: 5, Op: "read", Path: "/x/b", Answer: "deny", Handler: "tty"},
-		{Pid: 6, Op: "write", Path: "/x/c", Answer: "deny", Handler: "tty", Cached: true},
-		{Pid: 7, Op: "read", Path: "/x/d", Answer: "allow", Handler: "socket:/s", TimedOut: true, Error: "no answer within 1s"},
-	})
-	checkEq(t, b.String(), "vroot: ask: deny read /x/b (pid 5, handler tty)\n"+
-		"vroot: ask: deny write /x/c (pid 6, handler tty, earlier answer)\n"+
-		"vroot: ask: allow read /x/d (pid 7, handler socket:/s, failed: no answer within 1s; default allow)\n")
+	mustNil(t, askConf{spec: "exec:policy", timeout: 0, allow: false}.print(&b))
+	checkEq(t, b.String(), "ask: exec:policy; timeout 30s, then deny\n")
 }

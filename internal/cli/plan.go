@@ -20,6 +20,7 @@ type plan struct {
 	m       *filemap.Map
 	net     string // allow, loopback or none
 	netFrom string // what set it: "--net", "--profile strict", "--config x.toml", or "" for the default
+	ask     filemap.AskSettings // from the profiles; the --ask-* flags override them (askConfig)
 }
 
 // env is what a plan depends on outside the command line.
@@ -74,6 +75,7 @@ func makePlan(o *options, e env) (*plan, error) {
 		if prof.Net != "" {
 			p.net, p.netFrom = prof.Net, from
 		}
+		p.ask.Merge(prof.Ask)
 	}
 	prof, err := l.LoadShipped(profile)
 	if err != nil {
