@@ -18,9 +18,10 @@ import (
 // mode, with where they came from.
 type plan struct {
 	m       *filemap.Map
-	net     string              // allow, loopback or none
-	netFrom string              // what set it: "--net", "--profile strict", "--config x.toml", or "" for the default
-	ask     filemap.AskSettings // from the profiles; the --ask-* flags override them (askConfig)
+	net     string // allow, loopback or none
+	netFrom string // what set it: "--net", "--profile strict", "--config x.toml", or "" for the default
+
+	ask filemap.AskSettings // from the profiles; the --ask-* flags override them (askConfig)
 }
 
 // env is what a plan depends on outside the command line.
