@@ -63,7 +63,8 @@ func (t *TTY) Ask(ctx context.Context, req Request) (Answer, error) {
 	defer t.mu.Unlock()
 	if t.f == nil {
 		// O_NONBLOCK so that the file is pollable and reads honour
-		// deadlines.
+		// deadlines; NewFile of a descriptor that is already non-blocking
+		// keeps it so, even through Fd.
 		fd, err := unix.Open(t.path, unix.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return Answer{}, fmt.Errorf("tty: open %s: %w", t.path, err)

@@ -114,15 +114,27 @@ func TestTTYHandlerTimeout(t *testing.T) {
 	if r := a.Records()[0]; !r.TimedOut {
 		t.Fatalf("record %+v", r)
 	}
-	// A key typed later answers nothing: the next prompt waits for its own.
-	m.Write([]byte("y"))
-	time.Sleep(50 * time.Millisecond)
-	go func() { done <- a.Decide(Request{Op: "read", Path: "/ask/next", Rule: "/ask"}) }()
+	// The timed-out question let go of the terminal: the next one is asked
+	// (a handler stuck in its read would hold it, and this one would time
+	// out unasked).
+	a2 := New(tty, Options{Timeout: 10 * time.Second})
+	go func() { done <- a2.Decide(Request{Op: "read", Path: "/ask/next", Rule: "/ask"}) }()
 	out.Reset()
 	readUntil(t, m, &out, "read /ask/next?")
+	m.Write([]byte("y"))
+	if !<-done {
+		t.Fatal("denied")
+	}
+	// A key typed before a question answers nothing: the question waits
+	// for its own.
+	m.Write([]byte("y"))
+	time.Sleep(50 * time.Millisecond)
+	go func() { done <- a2.Decide(Request{Op: "read", Path: "/ask/third", Rule: "/ask"}) }()
+	out.Reset()
+	readUntil(t, m, &out, "read /ask/third?")
 	m.Write([]byte("n"))
 	if <-done {
-		t.Fatal("allowed")
+		t.Fatal("allowed by a key typed before the question")
 	}
 }
 
