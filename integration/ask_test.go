@@ -44,18 +44,37 @@ func catEach(files ...string) []string {
 	return append([]string{"sh", "-c", `for f in "$@"; do cat "$f"; done; true`, "sh"}, files...)
 }
 
-// run runs vroot with the ask rule, the flags, and the build.
+// run runs vroot with the ask rule, the flags, and the build, in a new
+// session: without a controlling terminal, whatever the tests run in, so
+// that no question can reach the developer's terminal.
 func (w *askWorld) run(t *testing.T, flags []string, files ...string) result {
 	t.Helper()
-	args := append([]string{"--stage", w.stage, "--ask", "secret"}, flags...)
-	args = append(append(args, "--"), catEach(files...)...)
-	return vroot(t, w.work, args...)
+	args := append([]string{vrootBin, "--stage", w.stage, "--ask", "secret"}, flags...)
+	argv := asUser(append(append(args, "--"), catEach(files...)...)...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = w.work
+	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + homeDir, "LC_ALL=C", "TMPDIR=/tmp"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%q: %v", argv, err)
+	}
+	return result{code: code, stdout: o.String(), stderr: e.String()}
 }
 
 // saw checks which files the build read and which it was refused with
 // EACCES, then that the host is unchanged.
 func (w *askWorld) saw(t *testing.T, r result, read, refused []string) {
 	t.Helper()
+	if r.code != 0 {
+		// The build ends with true: anything else is vroot's failure.
+		t.Errorf("exit %d: %s", r.code, r.stderr)
+	}
 	for _, f := range read {
 		if !strings.Contains(r.stdout, "content of "+strings.TrimPrefix(f, "secret/")+"\n") {
 			t.Errorf("%s not read; stdout %q stderr %q", f, r.stdout, r.stderr)
@@ -80,6 +99,12 @@ func TestAskFixedAndExecHandlers(t *testing.T) {
 	w.saw(t, r, nil, files)
 	if !strings.Contains(r.stderr, "vroot: ask: deny read "+w.secret+" (pid ") {
 		t.Errorf("denial not reported: %q", r.stderr)
+	}
+	// No --ask-with and no terminal to prompt on: deny.
+	r = w.run(t, nil, files...)
+	w.saw(t, r, nil, files)
+	if !strings.Contains(r.stderr, "handler deny)") {
+		t.Errorf("default handler: %q", r.stderr)
 	}
 
 	r = w.run(t, []string{"--ask-with", "grant"}, files...)
@@ -277,7 +302,8 @@ func TestAskTTY(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := []string{"secret/a.txt", "secret/b.txt", "secret/sub/x.txt", "secret/sub/y.txt"}
-	argv := asUser(append([]string{vrootBin, "--stage", w.stage, "--ask", "secret", "--ask-with", "tty", "--"}, catEach(files...)...)...)
+	// No --ask-with: with a terminal, the default is to prompt on it.
+	argv := asUser(append([]string{vrootBin, "--stage", w.stage, "--ask", "secret", "--"}, catEach(files...)...)...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = w.work
 	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + homeDir, "LC_ALL=C", "TMPDIR=/tmp"}
@@ -337,7 +363,10 @@ func TestAskTTY(t *testing.T) {
 		m.Write([]byte(step.key))
 	}
 	select {
-	case <-exited:
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("vroot: %v", err)
+		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("vroot did not finish")
 	}
