@@ -20,8 +20,10 @@ import (
 //	n  deny once     (this path)
 //	d  deny always   (everything under the ask rule)
 //
-// Y and N are taken as a and d; Escape, ^D and ^C (when the terminal does
-// not turn it into SIGINT) deny once. The prompt starts on a fresh line and
+// Y and N are taken as a and d; Escape and ^D deny once. ^C and ^\ deny
+// once and then do what they would have done without the question: the
+// terminal's foreground process group (the build) gets SIGINT or SIGQUIT;
+// vroot itself ignores both and ends when the build does. The prompt starts on a fresh line and
 // is redrawn every second, so that the build's own output, which keeps
 // scrolling from processes that are not waiting on vroot, cannot hide it
 // for long; once answered, the prompt line is replaced by a one-line note
@@ -77,7 +79,10 @@ func (t *TTY) Ask(ctx context.Context, req Request) (Answer, error) {
 		return Answer{}, fmt.Errorf("tty: %s: %w", t.path, err)
 	}
 	raw := *old
-	raw.Lflag &^= unix.ICANON | unix.ECHO
+	// ISIG off: ^C must reach the question, which answers it before the
+	// signal goes out; otherwise the build's processes that are not
+	// waiting on vroot would die while the question waits.
+	raw.Lflag &^= unix.ICANON | unix.ECHO | unix.ISIG
 	raw.Cc[unix.VMIN], raw.Cc[unix.VTIME] = 1, 0
 	if err := unix.IoctlSetTermios(fd, unix.TCSETS, &raw); err != nil {
 		return Answer{}, fmt.Errorf("tty: %s: %w", t.path, err)
@@ -118,6 +123,11 @@ func (t *TTY) Ask(ctx context.Context, req Request) (Answer, error) {
 			continue
 		}
 		t.f.WriteString("\r\x1b[Kvroot: ask: " + note + ": " + req.Op + " " + printable(req.Path) + "\r\n")
+		if sig := keySignal(buf[0], old); sig != 0 {
+			if pgrp, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP); err == nil && pgrp > 0 {
+				unix.Kill(-pgrp, sig)
+			}
+		}
 		return ans, nil
 	}
 }
@@ -141,6 +151,19 @@ func printable(s string) string {
 	}, s)
 }
 
+// keySignal is the signal the terminal would have sent for key k.
+func keySignal(k byte, t *unix.Termios) unix.Signal {
+	switch {
+	case k == 0:
+		return 0 // a disabled control character is 0
+	case k == t.Cc[unix.VINTR]:
+		return unix.SIGINT
+	case k == t.Cc[unix.VQUIT]:
+		return unix.SIGQUIT
+	}
+	return 0
+}
+
 // keyAnswer maps a key to an answer and the note shown for it.
 func keyAnswer(k byte, req Request) (Answer, string, bool) {
 	switch k {
@@ -148,7 +171,7 @@ func keyAnswer(k byte, req Request) (Answer, string, bool) {
 		return Answer{Allow: true}, "allowed once", true
 	case 'a', 'Y':
 		return Answer{Allow: true, Scope: ScopePrefix, Prefix: req.Rule}, "allowed always", true
-	case 'n', 0x1b, 0x03, 0x04:
+	case 'n', 0x1b, 0x03, 0x04, 0x1c:
 		return Answer{}, "denied once", true
 	case 'd', 'N':
 		return Answer{Scope: ScopePrefix, Prefix: req.Rule}, "denied always", true

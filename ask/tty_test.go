@@ -57,6 +57,8 @@ func TestTTYHandler(t *testing.T) {
 		{"y", "/ask/once-yes", true, "allowed once"},
 		{"x\x1b", "/ask/esc", false, "denied once"}, // x is not an answer: asked on
 		{"n", "/ask/once-no", false, "denied once"},
+		// The terminal is no one's controlling terminal here: no signal.
+		{"\x03", "/ask/intr", false, "denied once"},
 	} {
 		var out bytes.Buffer
 		done := make(chan bool)

@@ -281,15 +281,24 @@ func TestAskSocketPeerFailures(t *testing.T) {
 	}
 }
 
-// TestAskTTY drives the tty handler through a pseudo-terminal that is
-// vroot's controlling terminal, and the build's terminal too.
-func TestAskTTY(t *testing.T) {
-	w := newAskWorld(t)
+// ptyRun is vroot running with a pseudo-terminal as its controlling
+// terminal and the build's standard streams.
+type ptyRun struct {
+	t      *testing.T
+	m      *os.File
+	cmd    *exec.Cmd
+	exited chan error
+	mu     sync.Mutex
+	screen bytes.Buffer
+}
+
+func startOnPTY(t *testing.T, dir string, args ...string) *ptyRun {
+	t.Helper()
 	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
+	t.Cleanup(func() { m.Close() })
 	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -301,56 +310,77 @@ func TestAskTTY(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := []string{"secret/a.txt", "secret/b.txt", "secret/sub/x.txt", "secret/sub/y.txt"}
-	// No --ask-with: with a terminal, the default is to prompt on it.
-	argv := asUser(append([]string{vrootBin, "--stage", w.stage, "--ask", "secret", "--"}, catEach(files...)...)...)
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir = w.work
-	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + homeDir, "LC_ALL=C", "TMPDIR=/tmp"}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := cmd.Start(); err != nil {
+	argv := asUser(append([]string{vrootBin}, args...)...)
+	p := &ptyRun{t: t, m: m, cmd: exec.Command(argv[0], argv[1:]...), exited: make(chan error, 1)}
+	p.cmd.Dir = dir
+	p.cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + homeDir, "LC_ALL=C", "TMPDIR=/tmp"}
+	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = slave, slave, slave
+	// A new session whose controlling terminal is the pty (fd 0), with
+	// vroot's process group in the foreground.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	slave.Close()
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
+	go func() { p.exited <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
 		}
-	}()
-
-	var mu sync.Mutex
-	var screen bytes.Buffer
+	})
 	go func() {
 		buf := make([]byte, 4096)
 		for {
 			n, err := m.Read(buf)
-			mu.Lock()
-			screen.Write(buf[:n])
-			mu.Unlock()
+			p.mu.Lock()
+			p.screen.Write(buf[:n])
+			p.mu.Unlock()
 			if err != nil {
 				return
 			}
 		}
 	}()
-	waitFor := func(s string) {
-		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			mu.Lock()
-			got := screen.String()
-			mu.Unlock()
-			if strings.Contains(got, s) {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no %q on the terminal: %q", s, got)
-			}
-			time.Sleep(10 * time.Millisecond)
+	return p
+}
+
+// text is what the terminal showed so far, with "\r\n" as "\n".
+func (p *ptyRun) text() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.ReplaceAll(p.screen.String(), "\r\n", "\n")
+}
+
+func (p *ptyRun) waitFor(s string) {
+	p.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(p.text(), s) {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("no %q on the terminal: %q", s, p.text())
 		}
+		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// wait waits for vroot to exit and returns its exit code.
+func (p *ptyRun) wait() int {
+	p.t.Helper()
+	select {
+	case <-p.exited:
+		return p.cmd.ProcessState.ExitCode()
+	case <-time.After(30 * time.Second):
+		p.t.Fatal("vroot did not finish")
+	}
+	return -1
+}
+
+// TestAskTTY drives the tty handler through a pseudo-terminal that is
+// vroot's controlling terminal, and the build's terminal too: its output
+// and the questions share the screen.
+func TestAskTTY(t *testing.T) {
+	w := newAskWorld(t)
+	files := []string{"secret/a.txt", "secret/b.txt", "secret/sub/x.txt", "secret/sub/y.txt"}
+	// No --ask-with: with a terminal, the default is to prompt on it.
+	p := startOnPTY(t, w.work, append([]string{"--stage", w.stage, "--ask", "secret", "--"}, catEach(files...)...)...)
 	// The directory once, a.txt denied, b.txt allowed once, then sub
 	// allowed always: x.txt and y.txt are not asked about.
 	for _, step := range []struct{ path, key string }{
@@ -359,21 +389,14 @@ func TestAskTTY(t *testing.T) {
 		{w.secret + "/b.txt", "y"},
 		{w.secret + "/sub", "a"},
 	} {
-		waitFor("read " + step.path + "? [y]es once")
-		m.Write([]byte(step.key))
+		p.waitFor("read " + step.path + "? [y]es once")
+		p.m.Write([]byte(step.key))
 	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("vroot: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("vroot did not finish")
+	if code := p.wait(); code != 0 {
+		t.Errorf("exit %d", code)
 	}
-	waitFor("vroot: exit 0")
-	mu.Lock()
-	out := strings.ReplaceAll(screen.String(), "\r\n", "\n")
-	mu.Unlock()
+	p.waitFor("vroot: exit 0")
+	out := p.text()
 	if strings.Contains(out, "read "+w.secret+"/sub/x.txt?") {
 		t.Errorf("asked below an allowed-always directory: %q", out)
 	}
@@ -387,6 +410,24 @@ func TestAskTTY(t *testing.T) {
 			t.Errorf("no %q on the terminal", note)
 		}
 	}
+}
+
+// TestAskTTYInterrupt: ^C at a question denies, then interrupts the build
+// as it would have without the question.
+func TestAskTTYInterrupt(t *testing.T) {
+	w := newAskWorld(t)
+	p := startOnPTY(t, w.work, "--stage", w.stage, "--ask", "secret", "--",
+		"sh", "-c", "cat secret/a.txt; echo still running")
+	p.waitFor("read " + w.secret + "? [y]es once")
+	p.m.Write([]byte{3})
+	if code := p.wait(); code != 128+int(syscall.SIGINT) {
+		t.Errorf("exit %d, want %d; terminal: %q", code, 128+int(syscall.SIGINT), p.text())
+	}
+	out := p.text()
+	if !strings.Contains(out, "denied once: read "+w.secret) || strings.Contains(out, "still running") || strings.Contains(out, "content of") {
+		t.Errorf("terminal: %q", out)
+	}
+	sameSnapshot(t, w.before, snapshot(t, w.work))
 }
 
 func itoa(n int) string {
