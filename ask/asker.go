@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -14,10 +15,17 @@ import (
 // DefaultTimeout bounds one handler call when Options.Timeout is zero.
 const DefaultTimeout = 30 * time.Second
 
+// MaxTimeouts is how many handler calls in a row may time out before the
+// Asker stops calling the handler and gives the default at once: a hung
+// peer must cost the build a few timeouts, not one per path.
+const MaxTimeouts = 3
+
 // Options configure an Asker.
 type Options struct {
-	// Timeout bounds each handler call, including the wait for an earlier
-	// call to finish; zero means DefaultTimeout. The resolver runs on the
+	// Timeout bounds each handler call, including the wait for another
+	// question's call to finish; zero means DefaultTimeout. After
+	// MaxTimeouts calls in a row time out, the handler is not called again
+	// and every new path gets Default. The resolver runs on the
 	// tracer's goroutine, so while a handler thinks, every traced process
 	// that makes a trapped syscall waits: this is what keeps that bounded.
 	Timeout time.Duration
@@ -51,6 +59,8 @@ type Asker struct {
 	paths   map[string]bool // per-path answers
 	pfx     map[string]bool // prefix answers: the prefix and all below
 	records []Record
+	stuck   bool // a call that timed out is still in the handler
+	strikes int  // calls in a row that timed out
 }
 
 // New makes an Asker over h; a nil h refuses everything.
@@ -112,15 +122,23 @@ func (a *Asker) Decide(req Request) bool {
 		a.mu.Unlock()
 		return allow
 	}
+	stuck, strikes := a.stuck, a.strikes
 	a.mu.Unlock()
+	switch {
+	case strikes >= MaxTimeouts:
+		return a.settle(req, Answer{Allow: a.def}, Record{Error: fmt.Sprintf("handler not asked: %d questions in a row timed out", strikes)})
+	case stuck:
+		return a.settle(req, Answer{Allow: a.def}, Record{TimedOut: true, Error: "handler still stuck in a question that timed out"})
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), a.timeout)
 	defer cancel()
 	select {
 	case a.sem <- struct{}{}:
 	case <-ctx.Done():
-		// An earlier call is still stuck in the handler.
-		return a.settle(req, Answer{Allow: a.def}, Record{TimedOut: true, Error: "handler busy: " + ctx.Err().Error()})
+		// Another question kept the handler busy all this time.
+		a.strike(true)
+		return a.settle(req, Answer{Allow: a.def}, Record{TimedOut: true, Error: "handler busy: no answer within " + a.timeout.String()})
 	}
 	a.mu.Lock()
 	if _, _, ok := a.cached(req.Path); ok {
@@ -156,15 +174,38 @@ func (a *Asker) Decide(req Request) bool {
 				rec.TimedOut = true
 				rec.Error = "no answer within " + a.timeout.String() + ": " + rec.Error
 			}
+			a.strike(rec.TimedOut)
 			return a.settle(req, Answer{Allow: a.def}, rec)
 		}
+		a.strike(false)
 		return a.settle(req, r.ans, Record{})
 	case <-ctx.Done():
-		// Still held by a handler that ignores ctx: later calls wait for
-		// it, each within its own timeout.
-		go func() { <-done; <-a.sem }()
+		// Still in a handler that ignores ctx: later questions get the
+		// default at once until it returns.
+		a.mu.Lock()
+		a.stuck = true
+		a.mu.Unlock()
+		go func() {
+			<-done
+			a.mu.Lock()
+			a.stuck = false
+			a.mu.Unlock()
+			<-a.sem
+		}()
+		a.strike(true)
 		return a.settle(req, Answer{Allow: a.def}, Record{TimedOut: true, Error: "no answer within " + a.timeout.String()})
 	}
+}
+
+// strike counts timeouts in a row; any other outcome resets the count.
+func (a *Asker) strike(timedOut bool) {
+	a.mu.Lock()
+	if timedOut {
+		a.strikes++
+	} else {
+		a.strikes = 0
+	}
+	a.mu.Unlock()
 }
 
 // settle caches ans for req and records it. A failed call's default is

@@ -122,8 +122,8 @@ func TestAskerTimeoutGivesDefault(t *testing.T) {
 		if got := a.Decide(req("/ask/slow")); got != def {
 			t.Fatalf("default %v: got %v", def, got)
 		}
-		// The hung call still holds the handler: the next one times out
-		// waiting for it, without calling it.
+		// The hung call still holds the handler: the next one gets the
+		// default at once, without calling it.
 		if got := a.Decide(req("/ask/next")); got != def {
 			t.Fatalf("default %v: busy handler gave %v", def, got)
 		}
@@ -136,9 +136,53 @@ func TestAskerTimeoutGivesDefault(t *testing.T) {
 		}
 		close(release)
 		recs := a.Records()
-		if len(recs) != 2 || !recs[0].TimedOut || !recs[1].TimedOut || recs[0].Error == "" || recs[0].Answer != answerName(def) {
+		if len(recs) != 2 || !recs[0].TimedOut || !recs[1].TimedOut || recs[0].Error != "no answer within 20ms" || !strings.Contains(recs[1].Error, "stuck") || recs[0].Answer != answerName(def) {
 			t.Fatalf("records: %+v", recs)
 		}
+	}
+}
+
+func TestAskerGivesUpAfterTimeoutsInARow(t *testing.T) {
+	slow := true
+	h := &counting{ans: func(r Request) (Answer, error) {
+		if slow {
+			time.Sleep(50 * time.Millisecond) // past the timeout, but returns
+		}
+		return Answer{Allow: true}, nil
+	}}
+	a := New(h, Options{Timeout: 10 * time.Millisecond, Default: false})
+	waitIdle := func() {
+		// The timed-out call returns on its own; wait until it has.
+		a.sem <- struct{}{}
+		<-a.sem
+	}
+	// One answer in between resets the count.
+	for i, p := range []string{"/ask/1", "/ask/2"} {
+		if a.Decide(req(p)) {
+			t.Fatalf("%d: allowed", i)
+		}
+		waitIdle()
+	}
+	slow = false
+	if !a.Decide(req("/ask/ok")) {
+		t.Fatal("a timely answer not applied")
+	}
+	slow = true
+	for _, p := range []string{"/ask/3", "/ask/4", "/ask/5"} {
+		a.Decide(req(p))
+		waitIdle()
+	}
+	calls := h.n()
+	if a.Decide(req("/ask/6")) || h.n() != calls {
+		t.Fatalf("handler asked after %d timeouts in a row", MaxTimeouts)
+	}
+	recs := a.Records()
+	last := recs[len(recs)-1]
+	if last.TimedOut || !strings.Contains(last.Error, "3 questions in a row timed out") {
+		t.Fatalf("record %+v", last)
+	}
+	if calls != 6 {
+		t.Fatalf("%d handler calls, want 6", calls)
 	}
 }
 

@@ -147,7 +147,7 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 	if err != nil {
 		return err
 	}
-	asker, err := ac.handler(p.m, stderr)
+	handler, err := ac.handler(p.m, stderr)
 	if err != nil {
 		return err
 	}
@@ -178,7 +178,7 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 		Map:    p.m,
 		Logger: log,
 
-		Ask:        asker,
+		Ask:        handler,
 		AskTimeout: ac.timeout,
 		AskDefault: ac.allow,
 	})
