@@ -272,6 +272,23 @@ func TestAskSocketPeerFailures(t *testing.T) {
 			}
 		})
 	}
+	// A peer that never answers: three questions time out, then vroot
+	// stops asking it; every path still gets the default (allow).
+	w0 := newAskWorld(t)
+	silent := newAskPeer(t, func(req map[string]any) string { return "" })
+	files := []string{"secret/a.txt", "secret/b.txt", "secret/sub/x.txt", "secret/sub/y.txt"}
+	r0 := w0.run(t, []string{"--ask-with", "socket:" + silent.path, "--ask-timeout", "200ms", "--ask-default", "allow"}, files...)
+	w0.saw(t, r0, files, nil)
+	if got := strings.Join(silent.paths(w0.work), " "); got != "secret secret/a.txt secret/b.txt" {
+		t.Errorf("silent peer asked for %s", got)
+	}
+	if n := strings.Count(r0.stderr, "no answer within 200ms"); n != 3 {
+		t.Errorf("%d timeouts reported, want 3: %q", n, r0.stderr)
+	}
+	if n := strings.Count(r0.stderr, "handler not asked: 3 questions in a row timed out"); n != 3 {
+		t.Errorf("%d paths not asked, want 3 (sub, x.txt, y.txt): %q", n, r0.stderr)
+	}
+
 	// No peer at all: nothing listens on the path.
 	w := newAskWorld(t)
 	r := w.run(t, []string{"--ask-with", "socket:" + filepath.Join(w.work, "none.sock")}, "secret/a.txt")
