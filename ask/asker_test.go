@@ -143,37 +143,42 @@ func TestAskerTimeoutGivesDefault(t *testing.T) {
 }
 
 func TestAskerGivesUpAfterTimeoutsInARow(t *testing.T) {
-	slow := true
+	release := make(chan struct{})
 	h := &counting{ans: func(r Request) (Answer, error) {
-		if slow {
-			time.Sleep(50 * time.Millisecond) // past the timeout, but returns
+		if strings.HasPrefix(r.Path, "/ask/slow") {
+			<-release
 		}
 		return Answer{Allow: true}, nil
 	}}
-	a := New(h, Options{Timeout: 10 * time.Millisecond, Default: false})
-	waitIdle := func() {
-		// The timed-out call returns on its own; wait until it has.
+	a := New(h, Options{Default: false})
+	// ask decides p, with a timeout that a slow call always exceeds (it
+	// waits for release) and a quick one never does, then waits until the
+	// handler is free again.
+	ask := func(p string) bool {
+		a.timeout = time.Minute
+		if strings.HasPrefix(p, "/ask/slow") {
+			a.timeout = time.Millisecond
+		}
+		got := a.Decide(req(p))
+		if strings.HasPrefix(p, "/ask/slow") && h.n() > 0 {
+			release <- struct{}{}
+		}
 		a.sem <- struct{}{}
 		<-a.sem
+		return got
 	}
 	// One answer in between resets the count.
-	for i, p := range []string{"/ask/1", "/ask/2"} {
-		if a.Decide(req(p)) {
-			t.Fatalf("%d: allowed", i)
-		}
-		waitIdle()
+	if ask("/ask/slow1") || ask("/ask/slow2") {
+		t.Fatal("a timed-out question allowed")
 	}
-	slow = false
-	if !a.Decide(req("/ask/ok")) {
+	if !ask("/ask/ok") {
 		t.Fatal("a timely answer not applied")
 	}
-	slow = true
-	for _, p := range []string{"/ask/3", "/ask/4", "/ask/5"} {
-		a.Decide(req(p))
-		waitIdle()
+	for _, p := range []string{"/ask/slow3", "/ask/slow4", "/ask/slow5"} {
+		ask(p)
 	}
 	calls := h.n()
-	if a.Decide(req("/ask/6")) || h.n() != calls {
+	if ask("/ask/next") || h.n() != calls {
 		t.Fatalf("handler asked after %d timeouts in a row", MaxTimeouts)
 	}
 	recs := a.Records()

@@ -242,22 +242,25 @@ func TestAskSocketPeerFailures(t *testing.T) {
 		reply func(req map[string]any) string
 		def   string // --ask-default
 		err   string // reported
+		// --ask-timeout: short only where no answer can come in time, so
+		// that a loaded machine cannot turn an answer into a timeout.
+		timeout string
 	}{
 		// Too slow: it would deny, but the default (allow) applies.
 		{"slow", func(req map[string]any) string {
-			time.Sleep(3 * time.Second)
+			time.Sleep(20 * time.Second)
 			return replyLine(req, "deny", "")
-		}, "allow", "no answer within 300ms"},
+		}, "allow", "no answer within 300ms", "300ms"},
 		// Says "allow" in malformed JSON: the default (deny) applies.
-		{"malformed", func(req map[string]any) string { return `{"id": 1, "answer": allow}` }, "deny", "malformed reply"},
+		{"malformed", func(req map[string]any) string { return `{"id": 1, "answer": allow}` }, "deny", "malformed reply", "30s"},
 		// Hangs up without a word.
-		{"closed", func(req map[string]any) string { return "CLOSE" }, "allow", "closed the connection"},
-		{"closed, deny", func(req map[string]any) string { return "CLOSE" }, "deny", "closed the connection"},
+		{"closed", func(req map[string]any) string { return "CLOSE" }, "allow", "closed the connection", "30s"},
+		{"closed, deny", func(req map[string]any) string { return "CLOSE" }, "deny", "closed the connection", "30s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newAskWorld(t)
 			p := newAskPeer(t, tc.reply)
-			r := w.run(t, []string{"--ask-with", "socket:" + p.path, "--ask-timeout", "300ms", "--ask-default", tc.def}, "secret/a.txt")
+			r := w.run(t, []string{"--ask-with", "socket:" + p.path, "--ask-timeout", tc.timeout, "--ask-default", tc.def}, "secret/a.txt")
 			if tc.def == "allow" {
 				w.saw(t, r, []string{"secret/a.txt"}, nil)
 			} else {
