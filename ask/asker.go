@@ -59,8 +59,7 @@ type Asker struct {
 	paths   map[string]bool // per-path answers
 	pfx     map[string]bool // prefix answers: the prefix and all below
 	records []Record
-	stuck   bool // a call that timed out is still in the handler
-	strikes int  // calls in a row that timed out
+	strikes int // calls in a row that timed out
 }
 
 // New makes an Asker over h; a nil h refuses everything.
@@ -122,13 +121,10 @@ func (a *Asker) Decide(req Request) bool {
 		a.mu.Unlock()
 		return allow
 	}
-	stuck, strikes := a.stuck, a.strikes
+	strikes := a.strikes
 	a.mu.Unlock()
-	switch {
-	case strikes >= MaxTimeouts:
+	if strikes >= MaxTimeouts {
 		return a.settle(req, Answer{Allow: a.def}, Record{Error: fmt.Sprintf("handler not asked: %d questions in a row timed out", strikes)})
-	case stuck:
-		return a.settle(req, Answer{Allow: a.def}, Record{TimedOut: true, Error: "handler still stuck in a question that timed out"})
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), a.timeout)
@@ -136,7 +132,8 @@ func (a *Asker) Decide(req Request) bool {
 	select {
 	case a.sem <- struct{}{}:
 	case <-ctx.Done():
-		// Another question kept the handler busy all this time.
+		// Another question kept the handler busy all this time (a
+		// handler that ignores ctx, still in a call that timed out).
 		a.strike(true)
 		return a.settle(req, Answer{Allow: a.def}, Record{TimedOut: true, Error: "handler busy: no answer within " + a.timeout.String()})
 	}
@@ -180,18 +177,10 @@ func (a *Asker) Decide(req Request) bool {
 		a.strike(false)
 		return a.settle(req, r.ans, Record{})
 	case <-ctx.Done():
-		// Still in a handler that ignores ctx: later questions get the
-		// default at once until it returns.
-		a.mu.Lock()
-		a.stuck = true
-		a.mu.Unlock()
-		go func() {
-			<-done
-			a.mu.Lock()
-			a.stuck = false
-			a.mu.Unlock()
-			<-a.sem
-		}()
+		// The handler is released when the call returns: at once for
+		// one that honours ctx; a later question waits for one that does
+		// not, within its own timeout.
+		go func() { <-done; <-a.sem }()
 		a.strike(true)
 		return a.settle(req, Answer{Allow: a.def}, Record{TimedOut: true, Error: "no answer within " + a.timeout.String()})
 	}

@@ -122,8 +122,8 @@ func TestAskerTimeoutGivesDefault(t *testing.T) {
 		if got := a.Decide(req("/ask/slow")); got != def {
 			t.Fatalf("default %v: got %v", def, got)
 		}
-		// The hung call still holds the handler: the next one gets the
-		// default at once, without calling it.
+		// The hung call still holds the handler: the next one times out
+		// waiting for it, without calling it.
 		if got := a.Decide(req("/ask/next")); got != def {
 			t.Fatalf("default %v: busy handler gave %v", def, got)
 		}
@@ -136,7 +136,7 @@ func TestAskerTimeoutGivesDefault(t *testing.T) {
 		}
 		close(release)
 		recs := a.Records()
-		if len(recs) != 2 || !recs[0].TimedOut || !recs[1].TimedOut || recs[0].Error != "no answer within 20ms" || !strings.Contains(recs[1].Error, "stuck") || recs[0].Answer != answerName(def) {
+		if len(recs) != 2 || !recs[0].TimedOut || !recs[1].TimedOut || recs[0].Error != "no answer within 20ms" || !strings.Contains(recs[1].Error, "handler busy") || recs[0].Answer != answerName(def) {
 			t.Fatalf("records: %+v", recs)
 		}
 	}

@@ -282,7 +282,10 @@ func TestAskSocketPeerFailures(t *testing.T) {
 	files := []string{"secret/a.txt", "secret/b.txt", "secret/sub/x.txt", "secret/sub/y.txt"}
 	r0 := w0.run(t, []string{"--ask-with", "socket:" + silent.path, "--ask-timeout", "200ms", "--ask-default", "allow"}, files...)
 	w0.saw(t, r0, files, nil)
-	if got := strings.Join(silent.paths(w0.work), " "); got != "secret secret/a.txt secret/b.txt" {
+	// (Normally about each of the first three paths; a question that
+	// waited its whole timeout for the previous call to let go of the
+	// connection is a timeout too, without reaching the peer.)
+	if got := strings.Join(silent.paths(w0.work), " "); !strings.HasPrefix("secret secret/a.txt secret/b.txt", got) || got == "" {
 		t.Errorf("silent peer asked for %s", got)
 	}
 	if n := strings.Count(r0.stderr, "no answer within 200ms"); n != 3 {
