@@ -19,7 +19,7 @@ import (
 // Request is one access under an ask rule. Its JSON form is what the exec
 // and socket handlers receive (see docs/ask-protocol.md).
 type Request struct {
-	// ID numbers the requests of one socket connection; 0 elsewhere.
+	// ID numbers a socket handler's requests (1, 2, ...); 0 elsewhere.
 	ID uint64 `json:"id,omitempty"`
 	// Pid is the process (thread group) that makes the access.
 	Pid int `json:"pid"`

@@ -19,6 +19,11 @@ import (
 // shell policy need not parse JSON). Exit status 0 allows, 1 denies; any
 // other outcome is an error, and the Asker's default applies. The command
 // runs as vroot's user, outside the trace: it sees the host as it is.
+//
+// The tracer waits for any child (wait4(-1)), but not while a question is
+// being asked, since it is the one asking. Only a command that outlives
+// its timeout can be reaped by the tracer; its status is lost then, which
+// changes nothing: the default was already given.
 type Exec struct {
 	Command string
 	// Stderr receives the command's standard error; nil discards it. Its
