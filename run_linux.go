@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/vroot-dev/vroot/ask"
 	"github.com/vroot-dev/vroot/deps"
 	"github.com/vroot-dev/vroot/filemap"
 	"github.com/vroot-dev/vroot/redirect"
@@ -58,7 +59,8 @@ func run(ctx context.Context, cfg Config) (Result, error) {
 	if !ok {
 		return Result{ExitCode: ExitVrootError}, fmt.Errorf("vroot: Config.Net %q: want allow, loopback or none", cfg.Net)
 	}
-	opt := redirect.Options{Stage: stage}
+	asker := ask.New(cfg.Ask, ask.Options{Timeout: cfg.AskTimeout, Default: cfg.AskDefault})
+	opt := redirect.Options{Stage: stage, AskFunc: askFunc(asker)}
 	if cfg.OnlyDeps != nil {
 		hide, err := onlyDeps(cfg.OnlyDeps, cfg.Hooks.Undeclared)
 		if err != nil {
@@ -112,6 +114,7 @@ func run(ctx context.Context, cfg Config) (Result, error) {
 	ex, err := tracer.Run(ctx, tc)
 	r := Result{ExitCode: ex.Code, Signal: ex.Signal, Started: start, Duration: time.Since(start)}
 	rec.results(&r)
+	r.Asks = askRecords(asker)
 	if err != nil {
 		r.ExitCode = ExitVrootError
 		return r, err

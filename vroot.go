@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/vroot-dev/vroot/ask"
 	"github.com/vroot-dev/vroot/filemap"
 )
 
@@ -66,6 +67,19 @@ type Config struct {
 	// a read and how the closure is computed). Unowned files, directories,
 	// granted paths and the SDK layers are not affected.
 	OnlyDeps []string
+
+	// Ask decides the accesses under ask rules (see package ask for the
+	// handler kinds; ask.Func makes one of a Go callback). Nil refuses
+	// every such access with EACCES. Answers are cached per path, or per
+	// prefix when the handler says so. The handler is called from the
+	// tracer: while it thinks, the traced processes that make a path
+	// syscall wait, for at most AskTimeout.
+	Ask ask.Handler
+	// AskTimeout bounds each handler call; 0 means ask.DefaultTimeout.
+	AskTimeout time.Duration
+	// AskDefault is the answer when the handler fails or times out:
+	// false (the default) denies.
+	AskDefault bool
 }
 
 // Hooks are catbox-style event callbacks.

@@ -36,6 +36,8 @@ type Profile struct {
 	Rules []Rule
 	// Net is "allow", "loopback" or "none"; empty if no file set it.
 	Net string
+	// Ask says who answers ask rules; zero fields were not set.
+	Ask AskSettings
 }
 
 // Net values a profile may give.
@@ -250,6 +252,7 @@ type include struct {
 type file struct {
 	includes []include
 	net      string
+	ask      AskSettings
 	rules    []Rule
 }
 
@@ -286,11 +289,13 @@ func (l *Loader) load(o origin, data []byte, st *loadState) (*Profile, error) {
 		if sub.Net != "" {
 			p.Net = sub.Net
 		}
+		p.Ask.Merge(sub.Ask)
 	}
 	p.Rules = append(p.Rules, f.rules...)
 	if f.net != "" {
 		p.Net = f.net
 	}
+	p.Ask.Merge(f.ask)
 	return p, nil
 }
 
@@ -378,7 +383,7 @@ func (p *parser) errAt(line int, format string, args ...any) error {
 	return &ProfileError{File: p.name, Line: line, Msg: fmt.Sprintf(format, args...)}
 }
 
-var topKeys = []string{"include", "net", "rule"}
+var topKeys = []string{"include", "net", "rule", "ask_with", "ask_timeout", "ask_default"}
 var ruleKeys = []string{"path", "action", "to", "errno"}
 
 func (p *parser) file(doc map[string]any) (*file, error) {
@@ -410,6 +415,9 @@ func (p *parser) file(doc map[string]any) (*file, error) {
 			return nil, p.errAt(line, "unknown net %q (want allow, loopback or none)", s)
 		}
 		f.net = s
+	}
+	if err := p.askKeys(doc, f); err != nil {
+		return nil, err
 	}
 	if v, ok := doc["rule"]; ok {
 		var tables []map[string]any

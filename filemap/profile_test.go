@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/vroot-dev/vroot/configs"
 )
@@ -130,7 +131,7 @@ func TestBadProfiles(t *testing.T) {
 		{"unknown_errno.toml", "", 4, 1, `unknown errno "EIO" (want EACCES, ENOENT or EPERM)`},
 		{"unknown_rule_key.toml", "", 5, 1, `unknown key "actoin" (want path, action, to or errno)`},
 		{"key_case.toml", "", 2, 1, `unknown key "Path"`},
-		{"unknown_top_key.toml", "", 2, 0, `unknown key "nte" (want include, net or rule)`},
+		{"unknown_top_key.toml", "", 2, 0, `unknown key "nte" (want include, net, rule, ask_with, ask_timeout or ask_default)`},
 		{"syntax.toml", "", 3, 0, `TOML syntax`},
 		{"cycle_a.toml", "cycle_b.toml", 3, 0, "include cycle: " + in("cycle_a.toml") + " -> " + in("cycle_b.toml") + " -> " + in("cycle_a.toml")},
 		{"cycle_b.toml", "cycle_a.toml", 2, 0, "include cycle: " + in("cycle_b.toml") + " -> " + in("cycle_a.toml") + " -> " + in("cycle_b.toml")},
@@ -527,5 +528,34 @@ x = { path = "/not/a/rule", y = [1, 2] }
 	}
 	if loc.keyLine(5, "path") != 0 || loc.ruleLine(-1) != 0 {
 		t.Error("out of range rule has a line")
+	}
+}
+
+func TestProfileAskSettings(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "base.toml"), []byte("ask_with = \"tty\"\nask_timeout = \"10s\"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "top.toml"), []byte("include = [\"base.toml\"]\nask_with = \"socket:/run/pm.sock\"\nask_default = \"allow\"\n"), 0o644)
+	l := &Loader{}
+	p, err := l.LoadFile(filepath.Join(dir, "top.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Key by key, the including file wins.
+	if p.Ask.With != "socket:/run/pm.sock" || p.Ask.Timeout != 10*time.Second || p.Ask.Default != "allow" || p.Ask.From != filepath.Join(dir, "top.toml") {
+		t.Fatalf("Ask = %+v", p.Ask)
+	}
+	for body, want := range map[string]string{
+		"ask_with = \"maybe\"\n":      `:1: ask_with: unknown ask handler "maybe"`,
+		"\nask_with = 3\n":            ":2: ask_with must be a string",
+		"ask_timeout = \"-1s\"\n":     `:1: ask_timeout "-1s": want a positive duration`,
+		"ask_default = \"perhaps\"\n": `:1: ask_default "perhaps": want allow or deny`,
+		"ask_with = \"exec:\"\n":      ":1: ask_with: exec: empty command",
+	} {
+		f := filepath.Join(dir, "bad.toml")
+		os.WriteFile(f, []byte(body), 0o644)
+		_, err := l.LoadFile(f)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", body, err, want)
+		}
 	}
 }

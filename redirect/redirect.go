@@ -153,10 +153,8 @@ type Options struct {
 	// request that ends under an ask rule, and for each directory walked
 	// through under one when that directory is not cached yet, so it must be
 	// cheap, cache its own answers, and be safe for concurrent use. Nil means
-	// every ask is refused with EACCES.
-	//
-	// TODO(ask): the handler kinds of the design (tty prompt, JSON-lines
-	// socket, built-in policy) plug in here.
+	// every ask is refused with EACCES. vroot.Run plugs an ask.Asker in
+	// here (package ask: the handler kinds, the cache, the timeout).
 	AskFunc func(rule *filemap.Rule, guest string, req Request) syscall.Errno
 	// Hide may hide host files from reads (--only-deps). It is called when
 	// a request that does not write (OpRead, OpExec, OpChdir) finds a

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/vroot-dev/vroot/filemap"
 )
 
 // Subcommands. Any other first word is the command to run.
@@ -53,6 +55,8 @@ type options struct {
 	// onlyDeps: --only-deps, the declared packages; nil when not given.
 	onlyDeps []string
 
+	askWith, askTimeout, askDefault string // as given; see askConfig
+
 	verbose, quiet      bool
 	logLevel, logFormat string
 	help                bool
@@ -72,7 +76,10 @@ var flagDocs = []flagDoc{
 	{"grant", "PATH", "let the build use PATH on the host as is"},
 	{"deny", "PATH", "refuse access to PATH (EACCES)"},
 	{"hide", "PATH", "make PATH look absent (ENOENT)"},
-	{"ask", "PATH", "decide each access to PATH by asking"},
+	{"ask", "PATH", "decide each access to PATH by asking (see --ask-with)"},
+	{"ask-with", "HANDLER", "who answers asks: deny, grant, tty, exec:CMD or socket:PATH (default tty if vroot has a terminal, else deny)"},
+	{"ask-timeout", "DUR", "give the --ask-default answer when a handler takes longer (default 30s)"},
+	{"ask-default", "ANSWER", "allow or deny: the answer when the handler fails or times out (default deny)"},
 	{"sdk", "DIR", `read headers and libraries from DIR first (profile "sdk" unless --profile)`},
 	{"net", "MODE", "network access: allow, loopback or none"},
 	{"stage", "DIR", "staging directory that receives the build's writes"},
@@ -97,7 +104,6 @@ var unimplemented = []struct {
 	note string // shown in the usage text
 	used func(o *options) bool
 }{
-	{"--ask", "not implemented yet: no ask handler", func(o *options) bool { return o.given["ask"] }},
 	{"--strict", "not implemented yet", func(o *options) bool { return o.strict }},
 	{"--output", "not implemented yet", func(o *options) bool { return o.given["output"] }},
 }
@@ -198,6 +204,9 @@ func newFlagSet(o *options) *flag.FlagSet {
 	for _, name := range []string{"map", "grant", "deny", "hide", "ask"} {
 		fs.Var(&ruleValue{flag: "--" + name, p: &o.rules}, name, "")
 	}
+	fs.Var(&onceValue{p: &o.askWith}, "ask-with", "")
+	fs.Var(&onceValue{p: &o.askTimeout}, "ask-timeout", "")
+	fs.Var(&onceValue{p: &o.askDefault}, "ask-default", "")
 	fs.Var(&onceValue{p: &o.sdk}, "sdk", "")
 	fs.Var(&onceValue{p: &o.net}, "net", "")
 	fs.Var(&onceValue{p: &o.stage}, "stage", "")
@@ -311,6 +320,9 @@ func (o *options) check() error {
 	case "", "allow", "loopback", "none":
 	default:
 		return fmt.Errorf("--net %q: want allow, loopback or none", o.net)
+	}
+	if _, err := o.askConfig(filemap.AskSettings{}); err != nil {
+		return err
 	}
 	for _, r := range o.rules {
 		if r.flag != "--map" {

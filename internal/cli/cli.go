@@ -130,10 +130,14 @@ func check(o *options, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if err := p.runnable(); err != nil {
-		// Shown, not failed: check is how one reads a profile, and the
-		// shipped strict profile must be readable before it is runnable.
-		fmt.Fprintf(stderr, "vroot: note: a run would fail: %v\n", err)
+	if hasAsk(p.m) {
+		ac, err := o.askConfig(p.ask)
+		if err != nil {
+			return err
+		}
+		if err := ac.print(stdout); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -144,7 +148,12 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 	if err != nil {
 		return err
 	}
-	if err := p.runnable(); err != nil {
+	ac, err := o.askConfig(p.ask)
+	if err != nil {
+		return err
+	}
+	handler, err := ac.handler(p.m, stderr)
+	if err != nil {
 		return err
 	}
 	log := hclog.New(&hclog.LoggerOptions{
@@ -177,6 +186,11 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 		// The declared packages, nil without --only-deps.
 		OnlyDeps: o.onlyDeps,
 		Fakeroot: o.fakeroot,
+
+		Ask:        handler,
+		AskTimeout: ac.timeout,
+		AskDefault: ac.allow,
+
 		Hooks: vroot.Hooks{Undeclared: func(path, pkg string) {
 			// Printed as it happens, not in the summary: the build's own
 			// error about the missing file follows it.
@@ -199,6 +213,7 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 	// may explain it.
 	if !o.quiet {
 		printViolations(stderr, res.Violations)
+		printAsks(stderr, res.Asks)
 		if err == nil {
 			printSummary(stderr, res)
 		}

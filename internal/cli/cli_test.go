@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/vroot-dev/vroot"
 	"github.com/vroot-dev/vroot/filemap"
@@ -313,33 +314,6 @@ action = "deny"
 	mustNil(t, err)
 	checkEq(t, p.net, "allow")
 	checkEq(t, p.netFrom, "--net")
-	checkNil(t, p.runnable())
-}
-
-func TestRunnable(t *testing.T) {
-	dir := t.TempDir()
-	askFile := write(t, dir, "ask.toml", "[[rule]]\npath = \"/x\"\naction = \"ask\"\n")
-	for _, tc := range []struct {
-		args []string
-		want string // "" runnable
-	}{
-		{nil, ""},
-		{[]string{"--profile", "strict"}, ""},
-		{[]string{"--profile", "strict", "--net", "allow"}, ""},
-		{[]string{"--config", askFile}, "ask rule for /x (" + askFile + ":1)"},
-	} {
-		o, err := parseArgs(append(tc.args, "x"))
-		mustNil(t, err)
-		p, err := makePlan(o, env{cwd: "/b", home: "/h"})
-		mustNil(t, err)
-		err = p.runnable()
-		if tc.want == "" {
-			checkNil(t, err, "%v", tc.args)
-			continue
-		}
-		checkErrContains(t, err, tc.want, "%v", tc.args)
-		checkf(t, errors.Is(err, vroot.ErrNotImplemented), "%v", tc.args)
-	}
 }
 
 func TestPrint(t *testing.T) {
@@ -493,7 +467,11 @@ func TestMainErrors(t *testing.T) {
 		{"sdk missing dir", []string{"--sdk", "/nonexistent-sdk", "check"}, "vroot: --sdk /nonexistent-sdk: no such file or directory\n"},
 		{"deps needs a report", []string{"deps"}, "vroot: deps: usage: vroot deps [--json] [--root DIR] REPORT\n"},
 		{"deps of a missing report", []string{"deps", "/nonexistent.json"}, "vroot: open /nonexistent.json: no such file or directory\n"},
-		{"ask rule", []string{"--config", "ASK", "true"}, "ask rule for /x"},
+		{"ask-with unknown", []string{"--ask-with", "maybe", "true"}, `vroot: --ask-with: unknown ask handler "maybe" (want deny, grant, tty, exec:CMD or socket:PATH) (see vroot help)` + "\n"},
+		{"ask-with empty exec", []string{"--ask", "/x", "--ask-with", "exec:", "check"}, "vroot: --ask-with: exec: empty command (see vroot help)\n"},
+		{"ask-timeout", []string{"--ask-timeout", "0s", "true"}, `vroot: --ask-timeout "0s": want a positive duration such as 30s or 500ms (see vroot help)` + "\n"},
+		{"ask-timeout not a duration", []string{"--ask-timeout", "30", "true"}, `--ask-timeout "30"`},
+		{"ask-default", []string{"--ask-default", "yes", "true"}, `vroot: --ask-default "yes": want allow or deny (see vroot help)` + "\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			inTempHome(t)
@@ -519,7 +497,6 @@ func TestMainNotImplemented(t *testing.T) {
 	}{
 		{[]string{"--output", "x.tar"}, "vroot: --output: not implemented yet\n"},
 		{[]string{"--strict"}, "vroot: --strict: not implemented yet\n"},
-		{[]string{"--ask", "/x"}, "vroot: --ask: not implemented yet\n"},
 	} {
 		t.Run(strings.Join(tc.flags, " "), func(t *testing.T) {
 			inTempHome(t)
@@ -635,13 +612,6 @@ func mustNil(t *testing.T, err error) {
 	}
 }
 
-func checkNil(t *testing.T, err error, ctx ...any) {
-	t.Helper()
-	if err != nil {
-		t.Errorf("%sunexpected error %v", where(ctx), err)
-	}
-}
-
 func checkf(t *testing.T, ok bool, format string, args ...any) bool {
 	t.Helper()
 	if !ok {
@@ -713,4 +683,64 @@ func where(ctx []any) string {
 		return fmt.Sprintf(f, ctx[1:]...) + ": "
 	}
 	return fmt.Sprint(ctx...) + ": "
+}
+
+func TestAskConfig(t *testing.T) {
+	o, err := parseArgs([]string{"--ask", "/x", "--ask-with", "socket:/run/a.sock", "--ask-timeout", "1500ms", "--ask-default", "allow", "make"})
+	mustNil(t, err)
+	p, err := makePlan(o, env{cwd: "/b", home: "/h"})
+	mustNil(t, err)
+	c, err := o.askConfig(p.ask)
+	mustNil(t, err)
+	checkEq(t, c.spec, "socket:/run/a.sock")
+	checkEq(t, c.timeout, 1500*time.Millisecond)
+	checkEq(t, c.allow, true)
+	h, err := c.handler(p.m, nil)
+	mustNil(t, err)
+	checkEq(t, h.Name(), "socket:/run/a.sock")
+
+	// Without ask rules there is no handler, whatever the flags say.
+	o, err = parseArgs([]string{"--ask-with", "grant", "make"})
+	mustNil(t, err)
+	p, err = makePlan(o, env{cwd: "/b", home: "/h"})
+	mustNil(t, err)
+	c, err = o.askConfig(p.ask)
+	mustNil(t, err)
+	checkEq(t, c.timeout, time.Duration(0))
+	checkEq(t, c.allow, false)
+	h, err = c.handler(p.m, nil)
+	mustNil(t, err)
+	checkf(t, h == nil, "handler %v without ask rules", h)
+
+	// Given twice is refused, like every single-valued flag.
+	_, err = parseArgs([]string{"--ask-with", "deny", "--ask-with", "grant", "make"})
+	checkErrContains(t, err, "given twice")
+}
+
+func TestAskConfigFromProfile(t *testing.T) {
+	dir := t.TempDir()
+	prof := write(t, dir, "pm.toml", "ask_with = \"socket:/run/pm.sock\"\nask_timeout = \"5s\"\nask_default = \"allow\"\n[[rule]]\npath = \"/opt\"\naction = \"ask\"\n")
+	for _, tc := range []struct {
+		flags   []string
+		spec    string
+		timeout time.Duration
+		allow   bool
+	}{
+		{nil, "socket:/run/pm.sock", 5 * time.Second, true},
+		{[]string{"--ask-with", "tty"}, "tty", 5 * time.Second, true},
+		{[]string{"--ask-default", "deny", "--ask-timeout", "1s"}, "socket:/run/pm.sock", time.Second, false},
+	} {
+		o, err := parseArgs(append(append([]string{"--config", prof}, tc.flags...), "make"))
+		mustNil(t, err)
+		p, err := makePlan(o, env{cwd: "/b", home: "/h"})
+		mustNil(t, err)
+		c, err := o.askConfig(p.ask)
+		mustNil(t, err)
+		checkEq(t, c.spec, tc.spec, "%v", tc.flags)
+		checkEq(t, c.timeout, tc.timeout, "%v", tc.flags)
+		checkEq(t, c.allow, tc.allow, "%v", tc.flags)
+	}
+	var b strings.Builder
+	mustNil(t, askConf{spec: "exec:policy", timeout: 0, allow: false}.print(&b))
+	checkEq(t, b.String(), "ask: exec:policy; timeout 30s, then deny\n")
 }

@@ -20,6 +20,8 @@ type plan struct {
 	m       *filemap.Map
 	net     string // allow, loopback or none
 	netFrom string // what set it: "--net", "--profile strict", "--config x.toml", or "" for the default
+
+	ask filemap.AskSettings // from the profiles; the --ask-* flags override them (askConfig)
 }
 
 // env is what a plan depends on outside the command line.
@@ -74,6 +76,7 @@ func makePlan(o *options, e env) (*plan, error) {
 		if prof.Net != "" {
 			p.net, p.netFrom = prof.Net, from
 		}
+		p.ask.Merge(prof.Ask)
 	}
 	prof, err := l.LoadShipped(profile)
 	if err != nil {
@@ -134,18 +137,6 @@ func abs(cwd, p string) string {
 		return p
 	}
 	return filepath.Join(cwd, p)
-}
-
-// runnable refuses what the profiles ask for but vroot cannot do yet. Not
-// in the unimplemented table, which is about flags: these come from
-// profile files, and check shows them rather than failing on them.
-func (p *plan) runnable() error {
-	for _, r := range p.m.Rules() {
-		if r.Action == filemap.Ask {
-			return fmt.Errorf("ask rule for %s (%s): %w: no ask handler", r.Path, r.Source, errNotImplemented)
-		}
-	}
-	return nil
 }
 
 // print writes the effective filemap, one rule per line, longest prefix
