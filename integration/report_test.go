@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -222,4 +223,13 @@ func TestReportHello(t *testing.T) {
 		}
 	}
 	t.Logf("%d reads listed", len(rep.Reads))
+
+	// The same report, attributed to Debian packages.
+	dr := vroot(t, work, "deps", rp)
+	if dr.code != 0 {
+		t.Fatalf("vroot deps: exit %d\n%s", dr.code, dr.stderr)
+	}
+	if !strings.Contains(dr.stdout, "libc6-dev\n") || !regexp.MustCompile(`(?m)^libc6-dev\n(  .*\n)*  /usr/include/stdio.h\n`).MatchString(dr.stdout) {
+		t.Errorf("vroot deps does not list /usr/include/stdio.h under libc6-dev:\n%s", dr.stdout)
+	}
 }
