@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/vroot-dev/vroot/pack"
 )
 
 // Subcommands. Any other first word is the command to run.
@@ -25,10 +27,10 @@ const (
 // yet. They are recognised now so that adding them later does not change
 // what "vroot pack ..." means under a user's feet (today it would run a
 // program called pack).
-var reserved = []string{"pack", "deps"}
+var reserved = []string{"deps"}
 
 func isSubcommand(w string) bool {
-	return w == cmdCheck || w == cmdVersion || w == cmdHelp || w == cmdStatus || w == cmdSDK || slices.Contains(reserved, w)
+	return w == cmdCheck || w == cmdVersion || w == cmdHelp || w == cmdStatus || w == cmdSDK || w == cmdPack || slices.Contains(reserved, w)
 }
 
 // ruleFlag is one filemap flag (--map, --grant, --deny, --hide, --ask) as
@@ -49,7 +51,9 @@ type options struct {
 	rules   []ruleFlag
 
 	stage, sdk, output, report, net string
+	mtree                           string // with output
 	fakeroot, strict                bool
+	allowDeletions                  bool // with output
 
 	verbose, quiet      bool
 	logLevel, logFormat string
@@ -76,7 +80,9 @@ var flagDocs = []flagDoc{
 	{"stage", "DIR", "staging directory that receives the build's writes"},
 	{"fakeroot", "", "make the build believe it runs as root"},
 	{"strict", "", "contain the build with Landlock as well"},
-	{"output", "FILE", "pack the stage into FILE after the run"},
+	{"output", "FILE", "pack the stage into FILE (.tar, .tar.gz, .tar.zst) when the command exits 0"},
+	{"mtree", "FILE", "with --output: write the archive's mtree manifest to FILE"},
+	{"allow-deletions", "", "with --output: pack even if the build deleted host files"},
 	{"report", "FILE", "write a JSON report of the run to FILE"},
 	{"v", "", "verbose: debug logs"},
 	{"q", "", "quiet: errors only, no violation summary"},
@@ -97,7 +103,6 @@ var unimplemented = []struct {
 	{"--ask", "not implemented yet: no ask handler", func(o *options) bool { return o.given["ask"] }},
 	{"--fakeroot", "not implemented yet", func(o *options) bool { return o.fakeroot }},
 	{"--strict", "not implemented yet", func(o *options) bool { return o.strict }},
-	{"--output", "not implemented yet", func(o *options) bool { return o.given["output"] }},
 	{"--report", "not implemented yet", func(o *options) bool { return o.given["report"] }},
 	{"--net", `only "allow" so far`, func(o *options) bool { return o.given["net"] && o.net != "allow" }},
 }
@@ -184,6 +189,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.fakeroot, "fakeroot", false, "")
 	fs.BoolVar(&o.strict, "strict", false, "")
 	fs.Var(&onceValue{p: &o.output}, "output", "")
+	fs.Var(&onceValue{p: &o.mtree}, "mtree", "")
+	fs.BoolVar(&o.allowDeletions, "allow-deletions", false, "")
 	fs.Var(&onceValue{p: &o.report}, "report", "")
 	fs.BoolVar(&o.verbose, "v", false, "")
 	fs.BoolVar(&o.quiet, "q", false, "")
@@ -213,9 +220,10 @@ func parseArgs(args []string) (*options, error) {
 	rest := fs.Args()
 	dashdash := endedByDashDash(fs, args[:len(args)-len(rest)])
 	switch {
-	case !dashdash && len(rest) > 0 && (slices.Contains(reserved, rest[0]) || rest[0] == cmdStatus || rest[0] == cmdSDK):
+	case !dashdash && len(rest) > 0 && (slices.Contains(reserved, rest[0]) || rest[0] == cmdStatus || rest[0] == cmdSDK || rest[0] == cmdPack):
 		// Subcommands with a grammar of their own (status STAGE [--json],
-		// sdk check|create ...) or none yet: keep their words for them.
+		// sdk check|create ..., pack STAGE -o FILE) or none yet: keep
+		// their words for them.
 		o.cmd, o.args = rest[0], rest[1:]
 	case !dashdash && len(rest) > 0 && isSubcommand(rest[0]):
 		o.cmd = rest[0]
@@ -290,6 +298,14 @@ func (o *options) check() error {
 	case "", "allow", "loopback", "none":
 	default:
 		return fmt.Errorf("--net %q: want allow, loopback or none", o.net)
+	}
+	if o.output != "" {
+		// Known before the build runs, not after it.
+		if _, err := pack.FormatOf(o.output); err != nil {
+			return fmt.Errorf("--output: %w", err)
+		}
+	} else if o.mtree != "" || o.allowDeletions {
+		return errors.New("--mtree and --allow-deletions go with --output")
 	}
 	for _, r := range o.rules {
 		if r.flag != "--map" {

@@ -486,7 +486,14 @@ func TestMainErrors(t *testing.T) {
 		{"no such profile", []string{"--profile", "nosuch", "check"}, "vroot: <shipped>/nosuch.toml: no shipped profile \"nosuch\" (have default, sdk, strict)\n"},
 		{"no such config", []string{"--config", "/nonexistent.toml", "check"}, "vroot: /nonexistent.toml: no such file or directory\n"},
 		{"unclean map path", []string{"--map", "/usr/../x=/y", "check"}, `(--map /usr/../x=/y): path: "/usr/../x" is not clean`},
-		{"pack reserved", []string{"pack", "st", "-o", "x.tar"}, "vroot: pack: not implemented yet\n"},
+		{"pack without a stage", []string{"pack"}, "vroot: pack: usage: vroot pack STAGE -o FILE"},
+		{"pack without an archive", []string{"pack", "st"}, "vroot: pack: no archive named: give -o FILE\n"},
+		{"pack two stages", []string{"pack", "st", "-o", "x.tar", "st2"}, `vroot: pack: unexpected argument "st2"` + "\n"},
+		{"pack unknown extension", []string{"pack", "st", "-o", "x.zip"}, `vroot: cannot tell the archive format of "x.zip": name it .tar, .tar.gz or .tar.zst, or give --format` + "\n"},
+		{"pack unknown format", []string{"pack", "st", "-o", "x.tar", "--format", "zip"}, `vroot: unknown archive format "zip": want tar, tar.gz or tar.zst` + "\n"},
+		{"pack of a non-stage", []string{"pack", "/", "-o", "x.tar"}, "vroot: pack /: / is not a vroot stage\n"},
+		{"output unknown extension", []string{"--output", "x.tar.xz", "true"}, `vroot: --output: cannot tell the archive format of "x.tar.xz"`},
+		{"mtree without output", []string{"--mtree", "m", "true"}, "vroot: --mtree and --allow-deletions go with --output (see vroot help)\n"},
 		{"status needs a stage", []string{"status"}, "vroot: status: usage: vroot status [--json] STAGE\n"},
 		{"status of a non-stage", []string{"status", "/"}, "vroot: / is not a vroot stage\n"},
 		{"sdk without subcommand", []string{"sdk"}, "vroot: sdk: want check or create (see vroot sdk help)\n"},
@@ -518,7 +525,6 @@ func TestMainNotImplemented(t *testing.T) {
 		want  string
 	}{
 		{[]string{"--fakeroot"}, "vroot: --fakeroot: not implemented yet\n"},
-		{[]string{"--output", "x.tar"}, "vroot: --output: not implemented yet\n"},
 		{[]string{"--report", "r.json"}, "vroot: --report: not implemented yet\n"},
 		{[]string{"--net", "none"}, "vroot: --net none: not implemented yet\n"},
 		{[]string{"--net", "loopback"}, "vroot: --net loopback: not implemented yet\n"},

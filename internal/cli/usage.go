@@ -58,13 +58,14 @@ func usage() string {
   vroot [flags] [--] COMMAND [ARG...]   run COMMAND with a virtual root
   vroot check [flags]                   print the filemap a run would use
   vroot status [--json] STAGE           list what a stage holds (A/M/D)
+  vroot pack STAGE -o FILE [...]        pack a stage into an archive (vroot pack -h)
   vroot sdk check|create ...            inspect or assemble an SDK (vroot sdk help)
   vroot version                         print vroot's version
   vroot help                            print this help
 
 vroot's flags end at the first word that is not a flag: in "vroot make -j2"
 the -j2 is make's. A first word that names a subcommand (check, version,
-help, status, sdk; pack and deps are reserved) is that subcommand; run a
+help, status, sdk, pack; deps is reserved) is that subcommand; run a
 program of that name with "vroot -- check".
 
 The filemap is --profile, then each --config, then the rule flags (--map,
