@@ -163,6 +163,9 @@ func Stage(dir string, w io.Writer, opt Options) (Result, error) {
 		return Result{}, err
 	}
 	defer st.Close()
+	// TODO(lead): when the stage has its metadata store, and opt.Attrs is
+	// nil, set opt.Attrs to a func calling st.Attr (redirect.Attr has
+	// Attr's fields: pack.Attr(a) converts it).
 	cs, err := st.Status()
 	if err != nil {
 		return Result{}, fmt.Errorf("stage %s: %w", dir, err)

@@ -80,7 +80,7 @@ var flagDocs = []flagDoc{
 	{"stage", "DIR", "staging directory that receives the build's writes"},
 	{"fakeroot", "", "make the build believe it runs as root"},
 	{"strict", "", "contain the build with Landlock as well"},
-	{"output", "FILE", "pack the stage into FILE (.tar, .tar.gz, .tar.zst) when the command exits 0"},
+	{"output", "FILE", "pack the stage into FILE (.tar, .tar.gz, .tar.zst) on exit 0"},
 	{"mtree", "FILE", "with --output: write the archive's mtree manifest to FILE"},
 	{"allow-deletions", "", "with --output: pack even if the build deleted host files"},
 	{"report", "FILE", "write a JSON report of the run to FILE"},
