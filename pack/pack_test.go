@@ -214,8 +214,21 @@ func TestTreeAttrs(t *testing.T) {
 		a, ok := recs[fi.Sys().(*syscall.Stat_t).Ino]
 		return a, ok
 	}
-	es := readBack(t, Tar, packTree(t, root, Options{Attrs: attrs}))
+	var man bytes.Buffer
+	es := readBack(t, Tar, packTree(t, root, Options{Attrs: attrs, Mtree: &man}))
 	h := byName(es)
+	for _, want := range []string{
+		"\n./dev/null type=char uid=0 gid=0 mode=0666 time=",
+		"\n./usr/games type=dir uid=65534 gid=60 mode=0775 time=",
+		"\n./usr/games/x type=file uid=0 gid=60 mode=2755 time=",
+	} {
+		if !strings.Contains(man.String(), want) {
+			t.Errorf("manifest lacks %q:\n%s", want, man.String())
+		}
+	}
+	if !strings.Contains(man.String(), " device=native,1,3\n") {
+		t.Errorf("manifest lacks /dev/null's device:\n%s", man.String())
+	}
 	if e := h["./dev/null"]; e.Typeflag != tar.TypeChar || e.Devmajor != 1 || e.Devminor != 3 || e.Mode != 0o666 || e.Size != 0 {
 		t.Errorf("/dev/null: type %q %d,%d mode %#o size %d, want char 1,3 0666", e.Typeflag, e.Devmajor, e.Devminor, e.Mode, e.Size)
 	}
