@@ -493,6 +493,7 @@ func TestMainErrors(t *testing.T) {
 		{"pack unknown format", []string{"pack", "st", "-o", "x.tar", "--format", "zip"}, `vroot: unknown archive format "zip": want tar, tar.gz or tar.zst` + "\n"},
 		{"pack of a non-stage", []string{"pack", "/", "-o", "x.tar"}, "vroot: pack /: / is not a vroot stage\n"},
 		{"output unknown extension", []string{"--output", "x.tar.xz", "true"}, `vroot: --output: cannot tell the archive format of "x.tar.xz"`},
+		{"pack into a missing directory", []string{"pack", "ST", "-o", "/nonexistent/x.tar"}, "vroot: /nonexistent/x.tar: no such file or directory\n"},
 		{"mtree without output", []string{"--mtree", "m", "true"}, "vroot: --mtree and --allow-deletions go with --output (see vroot help)\n"},
 		{"status needs a stage", []string{"status"}, "vroot: status: usage: vroot status [--json] STAGE\n"},
 		{"status of a non-stage", []string{"status", "/"}, "vroot: / is not a vroot stage\n"},
@@ -508,6 +509,10 @@ func TestMainErrors(t *testing.T) {
 			for i, a := range args {
 				if a == "ASK" {
 					args[i] = write(t, t.TempDir(), "ask.toml", "[[rule]]\npath = \"/x\"\naction = \"ask\"\n")
+				}
+				if a == "ST" {
+					args[i] = filepath.Join(t.TempDir(), "st")
+					cliStage(t, args[i], "")
 				}
 			}
 			r := runMain(t, args...)
