@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/vroot-dev/vroot/filemap"
+	"github.com/vroot-dev/vroot/pack"
 )
 
 // Subcommands. Any other first word is the command to run.
@@ -23,14 +23,13 @@ const (
 	cmdStatus  = "status"
 )
 
-// reserved are the subcommands the design promises but that have no code
-// yet. They are recognised now so that adding them later does not change
-// what "vroot pack ..." means under a user's feet (today it would run a
-// program called pack).
-var reserved = []string{"pack"}
-
 func isSubcommand(w string) bool {
-	return w == cmdCheck || w == cmdVersion || w == cmdHelp || w == cmdStatus || w == cmdSDK || w == cmdDeps || slices.Contains(reserved, w)
+	return w == cmdCheck || w == cmdVersion || w == cmdHelp || hasOwnWords(w)
+}
+
+// hasOwnWords says whether subcommand w parses the words after it itself.
+func hasOwnWords(w string) bool {
+	return w == cmdStatus || w == cmdSDK || w == cmdDeps || w == cmdPack
 }
 
 // ruleFlag is one filemap flag (--map, --grant, --deny, --hide, --ask) as
@@ -43,7 +42,7 @@ type ruleFlag struct {
 
 // options is the parsed command line, before anything is read from disk.
 type options struct {
-	cmd  string   // cmdRun, a subcommand, or a reserved name
+	cmd  string   // cmdRun or a subcommand
 	args []string // the command to run (cmdRun only)
 
 	profile string   // shipped profile name
@@ -51,11 +50,13 @@ type options struct {
 	rules   []ruleFlag
 
 	stage, sdk, output, report, net string
+	mtree                           string // with output
 	fakeroot, strict                bool
 	// onlyDeps: --only-deps, the declared packages; nil when not given.
 	onlyDeps []string
 
 	askWith, askTimeout, askDefault string // as given; see askConfig
+	allowDeletions                  bool   // with output
 
 	verbose, quiet      bool
 	logLevel, logFormat string
@@ -86,7 +87,9 @@ var flagDocs = []flagDoc{
 	{"only-deps", "PKG,...", "hide host files of Debian packages not declared (nor build-essential, nor their dependencies)"},
 	{"fakeroot", "", "make the build believe it runs as root"},
 	{"strict", "", "contain the build with Landlock as well"},
-	{"output", "FILE", "pack the stage into FILE after the run"},
+	{"output", "FILE", "pack the stage into FILE (.tar, .tar.gz, .tar.zst) on exit 0"},
+	{"mtree", "FILE", "with --output: write the archive's mtree manifest to FILE"},
+	{"allow-deletions", "", "with --output: pack even if the build deleted host files"},
 	{"report", "FILE", "write a JSON report of the run to FILE"},
 	{"v", "", "verbose: debug logs"},
 	{"q", "", "quiet: errors only, no violation summary"},
@@ -105,7 +108,6 @@ var unimplemented = []struct {
 	used func(o *options) bool
 }{
 	{"--strict", "not implemented yet", func(o *options) bool { return o.strict }},
-	{"--output", "not implemented yet", func(o *options) bool { return o.given["output"] }},
 }
 
 // notImplemented returns the error for the first flag in o that has no
@@ -214,6 +216,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.fakeroot, "fakeroot", false, "")
 	fs.BoolVar(&o.strict, "strict", false, "")
 	fs.Var(&onceValue{p: &o.output}, "output", "")
+	fs.Var(&onceValue{p: &o.mtree}, "mtree", "")
+	fs.BoolVar(&o.allowDeletions, "allow-deletions", false, "")
 	fs.Var(&onceValue{p: &o.report}, "report", "")
 	fs.BoolVar(&o.verbose, "v", false, "")
 	fs.BoolVar(&o.quiet, "q", false, "")
@@ -243,9 +247,10 @@ func parseArgs(args []string) (*options, error) {
 	rest := fs.Args()
 	dashdash := endedByDashDash(fs, args[:len(args)-len(rest)])
 	switch {
-	case !dashdash && len(rest) > 0 && (slices.Contains(reserved, rest[0]) || rest[0] == cmdStatus || rest[0] == cmdSDK || rest[0] == cmdDeps):
+	case !dashdash && len(rest) > 0 && hasOwnWords(rest[0]):
 		// Subcommands with a grammar of their own (status STAGE [--json],
-		// sdk check|create ...) or none yet: keep their words for them.
+		// sdk check|create ..., deps REPORT, pack STAGE -o FILE): keep
+		// their words for them.
 		o.cmd, o.args = rest[0], rest[1:]
 	case !dashdash && len(rest) > 0 && isSubcommand(rest[0]):
 		o.cmd = rest[0]
@@ -323,6 +328,14 @@ func (o *options) check() error {
 	}
 	if _, err := o.askConfig(filemap.AskSettings{}); err != nil {
 		return err
+	}
+	if o.output != "" {
+		// Known before the build runs, not after it.
+		if _, err := pack.FormatOf(o.output); err != nil {
+			return fmt.Errorf("--output: %w", err)
+		}
+	} else if o.mtree != "" || o.allowDeletions {
+		return errors.New("--mtree and --allow-deletions go with --output")
 	}
 	for _, r := range o.rules {
 		if r.flag != "--map" {

@@ -84,6 +84,8 @@ func run(ctx context.Context, args []string, stdin, stdout, stderr *os.File) err
 		return sdkCommand(ctx, o.args, stdout, stderr)
 	case cmdDeps:
 		return depsCommand(o.args, stdout)
+	case cmdPack:
+		return packCommand(o.args, stdout)
 	case cmdRun:
 		if len(o.args) == 0 {
 			fmt.Fprintf(stderr, "vroot: no command given\n\n%s", usage())
@@ -223,6 +225,14 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 	}
 	if res.ExitCode != 0 {
 		return &exitError{code: res.ExitCode}
+	}
+	if o.output != "" {
+		// After the run has closed the stage: pack takes its lock.
+		var report io.Writer = stderr
+		if o.quiet {
+			report = io.Discard
+		}
+		return packStage(stage, packSpec{output: o.output, mtree: o.mtree, allowDeletions: o.allowDeletions}, report)
 	}
 	return nil
 }

@@ -144,7 +144,7 @@ func TestParseArgs(t *testing.T) {
 		{name: "-h after check", args: []string{"check", "-h", "stray"}, want: want{cmd: cmdHelp}},
 		{name: "-h after the command is the command's", args: []string{"make", "-h"},
 			want: want{args: []string{"make", "-h"}}},
-		{name: "reserved keeps its words", args: []string{"pack", "st", "-o", "x.tar"},
+		{name: "pack keeps its words", args: []string{"pack", "st", "-o", "x.tar"},
 			want: want{cmd: "pack", args: []string{"st", "-o", "x.tar"}}},
 		{name: "dashdash makes pack a command", args: []string{"--", "pack"},
 			want: want{args: []string{"pack"}}},
@@ -460,7 +460,15 @@ func TestMainErrors(t *testing.T) {
 		{"no such profile", []string{"--profile", "nosuch", "check"}, "vroot: <shipped>/nosuch.toml: no shipped profile \"nosuch\" (have default, sdk, strict)\n"},
 		{"no such config", []string{"--config", "/nonexistent.toml", "check"}, "vroot: /nonexistent.toml: no such file or directory\n"},
 		{"unclean map path", []string{"--map", "/usr/../x=/y", "check"}, `(--map /usr/../x=/y): path: "/usr/../x" is not clean`},
-		{"pack reserved", []string{"pack", "st", "-o", "x.tar"}, "vroot: pack: not implemented yet\n"},
+		{"pack without a stage", []string{"pack"}, "vroot: pack: usage: vroot pack STAGE -o FILE"},
+		{"pack without an archive", []string{"pack", "st"}, "vroot: pack: no archive named: give -o FILE\n"},
+		{"pack two stages", []string{"pack", "st", "-o", "x.tar", "st2"}, `vroot: pack: unexpected argument "st2"` + "\n"},
+		{"pack unknown extension", []string{"pack", "st", "-o", "x.zip"}, `vroot: cannot tell the archive format of "x.zip": name it .tar, .tar.gz or .tar.zst, or give --format` + "\n"},
+		{"pack unknown format", []string{"pack", "st", "-o", "x.tar", "--format", "zip"}, `vroot: unknown archive format "zip": want tar, tar.gz or tar.zst` + "\n"},
+		{"pack of a non-stage", []string{"pack", "/", "-o", "x.tar"}, "vroot: pack /: / is not a vroot stage\n"},
+		{"output unknown extension", []string{"--output", "x.tar.xz", "true"}, `vroot: --output: cannot tell the archive format of "x.tar.xz"`},
+		{"pack into a missing directory", []string{"pack", "ST", "-o", "/nonexistent/x.tar"}, "vroot: /nonexistent/x.tar: no such file or directory\n"},
+		{"mtree without output", []string{"--mtree", "m", "true"}, "vroot: --mtree and --allow-deletions go with --output (see vroot help)\n"},
 		{"status needs a stage", []string{"status"}, "vroot: status: usage: vroot status [--json] STAGE\n"},
 		{"status of a non-stage", []string{"status", "/"}, "vroot: / is not a vroot stage\n"},
 		{"sdk without subcommand", []string{"sdk"}, "vroot: sdk: want check or create (see vroot sdk help)\n"},
@@ -480,6 +488,10 @@ func TestMainErrors(t *testing.T) {
 				if a == "ASK" {
 					args[i] = write(t, t.TempDir(), "ask.toml", "[[rule]]\npath = \"/x\"\naction = \"ask\"\n")
 				}
+				if a == "ST" {
+					args[i] = filepath.Join(t.TempDir(), "st")
+					cliStage(t, args[i], "")
+				}
 			}
 			r := runMain(t, args...)
 			checkEq(t, r.code, 125)
@@ -495,7 +507,6 @@ func TestMainNotImplemented(t *testing.T) {
 		flags []string
 		want  string
 	}{
-		{[]string{"--output", "x.tar"}, "vroot: --output: not implemented yet\n"},
 		{[]string{"--strict"}, "vroot: --strict: not implemented yet\n"},
 	} {
 		t.Run(strings.Join(tc.flags, " "), func(t *testing.T) {

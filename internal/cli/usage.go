@@ -59,13 +59,14 @@ func usage() string {
   vroot check [flags]                   print the filemap a run would use
   vroot status [--json] STAGE           list what a stage holds (A/M/D)
   vroot deps [--json] REPORT            the host files a run read, by Debian package
+  vroot pack STAGE -o FILE [...]        pack a stage into an archive (vroot pack -h)
   vroot sdk check|create ...            inspect or assemble an SDK (vroot sdk help)
   vroot version                         print vroot's version
   vroot help                            print this help
 
 vroot's flags end at the first word that is not a flag: in "vroot make -j2"
 the -j2 is make's. A first word that names a subcommand (check, version,
-help, status, sdk, deps; pack is reserved) is that subcommand; run a
+help, status, sdk, deps, pack) is that subcommand; run a
 program of that name with "vroot -- check".
 
 The filemap is --profile, then each --config, then the rule flags (--map,
