@@ -2,6 +2,7 @@ package deps
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -76,7 +77,7 @@ func (db *DB) Closure(declared []string) ([]string, error) {
 	}
 	var out []string
 	for id, ok := range in {
-		if ok && !contains(out, db.pkgs[id].Name) {
+		if ok && !slices.Contains(out, db.pkgs[id].Name) {
 			out = append(out, db.pkgs[id].Name)
 		}
 	}
@@ -132,7 +133,7 @@ func (db *DB) OnlyDeps(declared []string) (*Policy, error) {
 	}
 	ok := make([]bool, len(db.pkgs))
 	for id, p := range db.pkgs {
-		ok[id] = contains(allowed, p.Name)
+		ok[id] = slices.Contains(allowed, p.Name)
 	}
 	pol := &Policy{db: db, allowed: allowed, hidden: map[string]map[string][]int32{}}
 	for dir, names := range db.files {
@@ -183,7 +184,7 @@ func (p *Policy) Undeclared(dir, name string) (pkg string, hide bool) {
 	}
 	var names []string
 	for _, id := range owners {
-		if n := p.db.pkgs[id].Name; !contains(names, n) {
+		if n := p.db.pkgs[id].Name; !slices.Contains(names, n) {
 			names = append(names, n)
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -341,21 +342,12 @@ func (db *DB) Owners(p string) []string {
 	var out []string
 	for _, id := range ids {
 		n := db.pkgs[id].Name
-		if !contains(out, n) {
+		if !slices.Contains(out, n) {
 			out = append(out, n)
 		}
 	}
 	sort.Strings(out)
 	return out
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // Installed reports whether a package of that name is installed, or one

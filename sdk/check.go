@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -304,7 +305,7 @@ func (c *checker) libc(t *TripletInfo) {
 			t.LibcSo = d + "/libc.so"
 		}
 		for _, f := range crtFiles {
-			if c.s.exists(d+"/"+f) && !contains(t.Crt, f) {
+			if c.s.exists(d+"/"+f) && !slices.Contains(t.Crt, f) {
 				t.Crt = append(t.Crt, f)
 			}
 		}
@@ -336,7 +337,7 @@ func (c *checker) libc(t *TripletInfo) {
 	if t.LibcSo != "" {
 		var missing []string
 		for _, f := range crtFiles {
-			if !contains(t.Crt, f) {
+			if !slices.Contains(t.Crt, f) {
 				missing = append(missing, f)
 			}
 		}
@@ -494,7 +495,7 @@ func (c *checker) symlinks() {
 			}
 			return nil
 		}
-		if d.IsDir() && path.Dir(g) == "/" && contains(runtimeDirs, d.Name()) {
+		if d.IsDir() && path.Dir(g) == "/" && slices.Contains(runtimeDirs, d.Name()) {
 			return fs.SkipDir
 		}
 		if d.Type()&fs.ModeSymlink == 0 {
@@ -550,15 +551,6 @@ func bareErr(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // WriteText renders the report, one fact or finding per line:

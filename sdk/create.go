@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -228,7 +229,7 @@ func (c *creator) checkArch(ctx context.Context, arch, native string) error {
 		if err != nil {
 			return fmt.Errorf("dpkg --print-foreign-architectures: %w", err)
 		}
-		if !contains(strings.Fields(out), arch) {
+		if !slices.Contains(strings.Fields(out), arch) {
 			if Triplet(arch) == "" {
 				return fmt.Errorf("%w: %q is not an architecture dpkg knows here (the host is %s)", ErrArch, arch, native)
 			}
@@ -240,7 +241,7 @@ func (c *creator) checkArch(ctx context.Context, arch, native string) error {
 		// Old apt without indextargets: let apt-get download speak.
 		return nil
 	}
-	if !contains(strings.Fields(out), arch) {
+	if !slices.Contains(strings.Fields(out), arch) {
 		return fmt.Errorf("%w: apt has no package lists for %s: an administrator must run `apt-get update` (after `dpkg --add-architecture %s` for a foreign architecture)", ErrArch, arch, arch)
 	}
 	return nil
@@ -394,7 +395,7 @@ func lastLine(s string) string {
 // in a merged /usr: lib/x -> usr/lib/x.
 func mergedPath(rel string) string {
 	first, _, _ := strings.Cut(rel, "/")
-	if contains(usrMerged, first) {
+	if slices.Contains(usrMerged, first) {
 		return "usr/" + rel
 	}
 	return rel
