@@ -270,38 +270,7 @@ func TestPackStageInUse(t *testing.T) {
 	work := worldDir(t, "vroot-pack-busy-")
 	marker := filepath.Join(work, "inside")
 	sleepArg := fmt.Sprintf("300.%09d", time.Now().UnixNano()%1e9)
-	argv := asUser(vrootBin, "--stage", filepath.Join(work, "st"), "--", "sh", "-c", ": >"+marker+"; exec sleep "+sleepArg)
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir = work
-	cmd.Env = pkgEnv()
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-done
-	})
-	deadline := time.Now().Add(pkgLimit(t, time.Minute))
-	for {
-		if _, err := os.Stat(marker); err == nil {
-			break
-		}
-		select {
-		case err := <-done:
-			done <- err
-			t.Fatalf("vroot ended early (%v):\n%s", err, out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the command never started:\n%s", out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	startUntil(t, work, marker, time.Minute, vrootBin, "--stage", filepath.Join(work, "st"), "--", "sh", "-c", ": >"+marker+"; exec sleep "+sleepArg)
 	r := packRun(t, work, "st", "-o", "busy.tar")
 	if r.code != 125 || !strings.Contains(r.stderr, "is in use by another vroot (pid ") {
 		t.Errorf("pack of a stage in use: exit %d, stderr %q", r.code, r.stderr)

@@ -202,47 +202,14 @@ head -c 4096 hello >"$dest" || exit 1
 : >`+marker+`
 exec sleep `+sleepArg+"\n", 0o755)
 
-	argv := asUser(vrootBin, "--stage", stA, "--", "make", "install", "INSTALL="+wrapper)
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir = tree
-	cmd.Env = pkgEnv()
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	groupAlive := true // vroot's process group: killed whole if the test ends early
-	t.Cleanup(func() {
-		if groupAlive {
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		}
-	})
-	deadline := time.Now().Add(pkgLimit(t, 3*time.Minute))
-	for {
-		if _, err := os.Stat(marker); err == nil {
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("vroot make install ended before the kill point (%v):\n%s", err, pkgTailString(out.String()))
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("make install never reached the kill point:\n%s", pkgTailString(out.String()))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	bg := startUntil(t, tree, marker, 3*time.Minute, vrootBin, "--stage", stA, "--", "make", "install", "INSTALL="+wrapper)
 	// Kill vroot itself (setpriv execs it, so the pid is vroot's), not the build.
-	cmd.Process.Signal(syscall.SIGKILL)
-	<-done
-	deadline = time.Now().Add(10 * time.Second)
+	bg.cmd.Process.Signal(syscall.SIGKILL)
+	<-bg.done
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		o, _ := exec.Command("pgrep", "-f", "sleep "+sleepArg).Output()
 		if len(bytes.TrimSpace(o)) == 0 {
-			groupAlive = false
 			break
 		}
 		if time.Now().After(deadline) {
@@ -767,5 +734,46 @@ func pkgSameSnapshot(t *testing.T, before, after map[string]string) {
 			errs = append(errs[:40], fmt.Sprintf("... and %d more", len(errs)-40))
 		}
 		t.Errorf("the host changed during the vroot run (%d paths watched):\n  %s", len(before), strings.Join(errs, "\n  "))
+	}
+}
+
+// bgRun is a vroot started in the background by startUntil.
+type bgRun struct {
+	cmd  *exec.Cmd
+	done chan error // receives Wait's result once
+	out  bytes.Buffer
+}
+
+// startUntil starts argv as the user in its own process group, in dir, and
+// returns once the file marker exists (the command reached the point the
+// test wants). The group is killed when the test ends, so nothing it
+// started outlives the test.
+func startUntil(t *testing.T, dir, marker string, limit time.Duration, argv ...string) *bgRun {
+	t.Helper()
+	argv = asUser(argv...)
+	b := &bgRun{cmd: exec.Command(argv[0], argv[1:]...), done: make(chan error, 1)}
+	b.cmd.Dir = dir
+	b.cmd.Env = pkgEnv()
+	b.cmd.Stdout, b.cmd.Stderr = &b.out, &b.out
+	b.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { b.done <- b.cmd.Wait() }()
+	t.Cleanup(func() { syscall.Kill(-b.cmd.Process.Pid, syscall.SIGKILL) })
+	deadline := time.Now().Add(pkgLimit(t, limit))
+	for {
+		if _, err := os.Stat(marker); err == nil {
+			return b
+		}
+		select {
+		case err := <-b.done:
+			t.Fatalf("%q ended before %s appeared (%v):\n%s", argv, marker, err, pkgTailString(b.out.String()))
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%q: %s never appeared:\n%s", argv, marker, pkgTailString(b.out.String()))
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
