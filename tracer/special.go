@@ -13,20 +13,21 @@ import (
 // specialHandlers handle the KindSpecial rows of the table, by name so that
 // one handler serves every architecture.
 var specialHandlers = map[string]func(e *engine, s *stop){
-	"getcwd":   (*engine).sysGetcwd,
-	"fchdir":   (*engine).sysFchdir,
-	"openat2":  (*engine).sysOpenat2,
-	"execveat": (*engine).sysExecveat,
-	"bind":     (*engine).sysBind,
-	"connect":  (*engine).sysConnect,
-	"sendto":   (*engine).sysSendto,
-	"sendmsg":  (*engine).sysSendmsg,
-	"sendmmsg": (*engine).sysSendmmsg,
-	"clone":    (*engine).sysClone,
-	"clone3":   (*engine).sysClone3,
-	"unshare":  (*engine).sysUnshare,
-	"seccomp":  (*engine).sysSeccomp,
-	"prctl":    (*engine).sysPrctl,
+	"getcwd":      (*engine).sysGetcwd,
+	"fchdir":      (*engine).sysFchdir,
+	"openat2":     (*engine).sysOpenat2,
+	"execveat":    (*engine).sysExecveat,
+	"bind":        (*engine).sysBind,
+	"connect":     (*engine).sysConnect,
+	"sendto":      (*engine).sysSendto,
+	"sendmsg":     (*engine).sysSendmsg,
+	"sendmmsg":    (*engine).sysSendmmsg,
+	"clone":       (*engine).sysClone,
+	"clone3":      (*engine).sysClone3,
+	"unshare":     (*engine).sysUnshare,
+	"seccomp":     (*engine).sysSeccomp,
+	"prctl":       (*engine).sysPrctl,
+	"pidfd_getfd": func(_ *engine, s *stop) { s.fail(unix.EPERM) },
 	// perf_event_open names a file only for uprobe events, which need
 	// CAP_PERFMON or a permissive perf_event_paranoid; they attach a probe
 	// and write nothing, so the call runs as is.

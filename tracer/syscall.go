@@ -434,6 +434,11 @@ func (e *engine) applyAnswer(s *stop, pr pathRequest, guest string, ans redirect
 		s.skip, s.ret = true, 0
 		return ans, false
 	}
+	if errno := e.refuseHostile(t, pr, ans.Host); errno != 0 {
+		e.decided(s, guest, pr, ans)
+		s.fail(errno)
+		return ans, false
+	}
 	if ans.After != redirect.AfterNone && t.ncommits < len(t.commits) {
 		t.commits[t.ncommits] = ans
 		t.ncommits++

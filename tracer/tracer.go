@@ -55,6 +55,13 @@ type Config struct {
 	Stderr   *os.File
 	Resolver Resolver
 	Logger   hclog.Logger
+	// Strict adds kernel-enforced containment (strict_linux.go): Landlock
+	// limits writes to Config.Writable, and the scratch area is read-only
+	// to the tracee.
+	Strict bool
+	// Writable lists the host paths (directories or files) the build may
+	// write under --strict: the stage, the granted paths, device nodes.
+	Writable []string
 
 	// OnStart is called when a new task appears, before it runs.
 	OnStart func(pid int)

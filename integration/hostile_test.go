@@ -1,0 +1,255 @@
+package integration
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// hostDir makes a host directory the unprivileged user may write but that
+// no rule grants (not under /tmp, /var/tmp, the build tree or the caches):
+// a write that escapes the trace lands there.
+func hostDir(t *testing.T) string {
+	t.Helper()
+	base := "/var/lib"
+	if os.Geteuid() != 0 {
+		var err error
+		if base, err = os.UserHomeDir(); err != nil {
+			t.Skip("no home directory for a user-writable host dir")
+		}
+	}
+	d, err := os.MkdirTemp(base, "vroot-it-host-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	os.Chmod(d, 0o777)
+	write(t, filepath.Join(d, "victim"), "orig\n", 0o666)
+	write(t, filepath.Join(d, "keep"), "keep\n", 0o666)
+	return d
+}
+
+// stageFiles lists the names vroot staged under host dir h.
+func stageFiles(t *testing.T, st, h string) []string {
+	t.Helper()
+	ents, _ := os.ReadDir(filepath.Join(st, "root", h))
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	return names
+}
+
+// hostileCase runs one class of escape attempts of hostile_escape under
+// vroot and checks every line it printed, that the host directory is
+// unchanged, and which files landed in the stage instead.
+func hostileCase(t *testing.T, mode string, extra []string, want string, staged []string) {
+	t.Helper()
+	h := hostDir(t)
+	work := worldDir(t, "vroot-it-hostile-")
+	st := filepath.Join(work, "st")
+	before := snapshot(t, h)
+	args := append([]string{"-q", "--stage", st, "--", bin("hostile_escape"), mode, h}, extra...)
+	r := vroot(t, work, args...)
+	if r.code != 0 {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	got := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	wantLines := strings.Split(strings.TrimSpace(want), "\n")
+	for i := range max(len(got), len(wantLines)) {
+		g, w := "", ""
+		if i < len(got) {
+			g = got[i]
+		}
+		if i < len(wantLines) {
+			w = strings.TrimSpace(wantLines[i])
+		}
+		if g != w {
+			t.Errorf("line %d: got %q, want %q", i+1, g, w)
+		}
+	}
+	sameSnapshot(t, before, snapshot(t, h))
+	if got := stageFiles(t, st, h); strings.Join(got, " ") != strings.Join(staged, " ") {
+		t.Errorf("staged under %s: %q, want %q", h, got, staged)
+	}
+}
+
+// TestHostileSyscallPaths: legacy numbers, numbers with high bits, openat2
+// with every size the kernel accepts, all translated; bogus sizes get the
+// kernel's errno. (io_uring, int 0x80 and x32: TestFailClosed.)
+func TestHostileSyscallPaths(t *testing.T) {
+	hostileCase(t, "syscalls", nil, `
+		SYS_open: ok
+		SYS_creat: ok
+		SYS_mkdir: ok
+		SYS_rename: ok
+		SYS_unlink: ok
+		SYS_chmod: ENOENT
+		highbits-openat: ok
+		negative-nr: ENOSYS
+		openat2 size 24: ok
+		openat2 size 32: ok
+		openat2 size 64: ok
+		openat2 size 256: ok
+		openat2 size 4096: ok
+		openat2 size 16: EINVAL
+		openat2 size 4097: E2BIG
+		openat2 size 64 nonzero tail: E2BIG
+		openat2 in-root: ok`,
+		[]string{"highbits", "legacy-creat", "legacy-mkdir", "legacy-open", "openat2-24", "openat2-256",
+			"openat2-32", "openat2-4096", "openat2-64", "openat2-inroot", "renamed"})
+}
+
+// TestHostileExec: execveat with a dirfd, fexecve of an O_PATH fd and exec
+// of a memfd copy of sh: the new program is still traced.
+func TestHostileExec(t *testing.T) {
+	hostileCase(t, "exec", nil, `
+		execveat: exit 0
+		fexecve: exit 0
+		memfd exec: exit 0`,
+		[]string{"execveat", "fexecve", "memfd"})
+}
+
+// TestHostileTracing: ptrace, process_vm_writev, pidfd_getfd and
+// /proc/PID/mem against vroot and against a process of the same user
+// outside the build are refused; the outside process's fd reopened through
+// /proc/PID/fd resolves in guest space; CLONE_UNTRACED children stay
+// traced. (Killing vroot: TestKillingVrootKillsBuild.)
+func TestHostileTracing(t *testing.T) {
+	h := hostDir(t)
+	// The outside process: same uid as vroot, holding h/victim open for
+	// writing as fd 3.
+	argv := asUser(bin("hostile_escape"), "victim", h)
+	outside := exec.Command(argv[0], argv[1:]...)
+	out, err := outside.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := outside.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { outside.Process.Kill(); outside.Wait() })
+	if l, _ := bufio.NewReader(out).ReadString('\n'); l != "ready\n" {
+		t.Fatalf("outside helper: %q", l)
+	}
+	pid := outside.Process.Pid // setpriv execs the helper: the same pid
+	before := snapshot(t, h)
+	work := worldDir(t, "vroot-it-hostile-")
+	st := filepath.Join(work, "st")
+	r := vroot(t, work, "-q", "--stage", st, "--", bin("hostile_escape"), "tracing", h, strconv.Itoa(pid))
+	want := `PTRACE_TRACEME: EPERM
+PTRACE_ATTACH vroot: EPERM
+PTRACE_ATTACH outside: EPERM
+PTRACE_SEIZE outside: EPERM
+process_vm_writev vroot: EPERM
+process_vm_writev outside: EPERM
+pidfd_getfd vroot: EPERM
+pidfd_getfd outside: EPERM
+/proc/vroot/mem: EACCES
+/proc/self/mem: ok
+/proc/outside/mem: EACCES
+/proc/outside/fd/3: ok
+CLONE_UNTRACED clone: exit 0
+CLONE_UNTRACED clone3: exit 0
+`
+	if r.code != 0 || r.stdout != want {
+		t.Errorf("exit %d stdout\n%s\nwant\n%s\nstderr %s", r.code, r.stdout, want, r.stderr)
+	}
+	sameSnapshot(t, before, snapshot(t, h))
+	if got := readFile(t, filepath.Join(h, "victim")); got != "orig\n" {
+		t.Errorf("host victim: %q", got)
+	}
+	if got := readFile(t, filepath.Join(st, "root", h, "victim")); got != "pwned\n" {
+		t.Errorf("staged victim: %q", got)
+	}
+	if got := stageFiles(t, st, h); strings.Join(got, " ") != "untraced-clone untraced-clone3 victim" {
+		t.Errorf("staged: %q", got)
+	}
+}
+
+// TestHostileSeccomp: a nested filter with a user-notification listener is
+// refused (it would outrank RET_TRACE); filters without one (prctl or
+// seccomp, even one asking for RET_TRACE itself) cannot stop translation.
+func TestHostileSeccomp(t *testing.T) {
+	hostileCase(t, "seccomp", nil, `
+		NEW_LISTENER: EPERM
+		NEW_LISTENER|TSYNC: EPERM
+		prctl filter: ok
+		getppid: ok
+		seccomp filter: ok
+		openat after filters: ok
+		openat USER_NOTIF no listener: ENOSYS`,
+		[]string{"after-filter"})
+}
+
+// TestHostileMagicLinks: /proc/self/root, /proc/PID/cwd, /proc/self/fd/N/,
+// /dev/fd/N/, dirfds (also received by SCM_RIGHTS), fchdir, reopening a
+// read-only fd for writing, O_TMPFILE + linkat: all resolve in guest space
+// and write into the stage.
+func TestHostileMagicLinks(t *testing.T) {
+	hostileCase(t, "magic", nil, `
+		/proc/self/root: ok
+		/proc/self/fd/N/: ok
+		/dev/fd/N/: ok
+		/proc/PID/fd/N/: ok
+		openat(dirfd): ok
+		mkdirat(dirfd): ok
+		unlinkat(dirfd): ok
+		reopen O_RDONLY fd O_RDWR: ok
+		reopen /dev/fd O_WRONLY: ok
+		O_TMPFILE+linkat: ok
+		SCM_RIGHTS dirfd: ok
+		/proc/PID/cwd: ok
+		fchdir: ok
+		creat after fchdir: ok
+		/proc/self/cwd after fchdir: ok`,
+		[]string{"cwd-link", "devfd-link", "dirfd", "dirfd-dir", "fchdir", "fchdir-cwd", "fd-link",
+			"pidfd-link", "root-link", "scm", "tmpfile", "victim"})
+}
+
+// TestHostileSymlinks: symlinks the build makes in its granted tree,
+// pointing at a host dir and file, are resolved in guest space: the writes
+// land in the stage. (Swaps racing the tracer: TestStrictRace.)
+func TestHostileSymlinks(t *testing.T) {
+	hostileCase(t, "symlinks", nil, `
+		symlink to H: ok
+		create through it: ok
+		symlink to H/victim: ok
+		truncate through it: ok
+		relative symlink: ok
+		chmod through it: ok
+		rename over the link's target: ok`,
+		[]string{"keep", "via-link", "victim"})
+}
+
+// TestHostileNamespaces: the mount API, new user or mount namespaces,
+// chroot, pivot_root, setns and file handles are refused; the build goes on.
+func TestHostileNamespaces(t *testing.T) {
+	hostileCase(t, "namespaces", nil, `
+		mount tmpfs on H: EPERM
+		mount bind: EPERM
+		umount2: EPERM
+		open_tree: EPERM
+		open_tree plain: EPERM
+		move_mount: EPERM
+		fsopen: EPERM
+		fspick: EPERM
+		unshare NEWUSER: EPERM
+		unshare NEWNS: EPERM
+		unshare NEWUSER|NEWNS: EPERM
+		clone NEWUSER: EPERM
+		clone3 NEWUSER|NEWNS: EPERM
+		chroot: EPERM
+		pivot_root: EPERM
+		setns: EPERM
+		name_to_handle_at: EOPNOTSUPP
+		open_by_handle_at: EPERM
+		create after: ok`,
+		[]string{"ns-after"})
+}
