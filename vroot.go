@@ -44,6 +44,12 @@ type Config struct {
 	Stage string
 	// Fakeroot makes the build believe it runs as root (later work).
 	Fakeroot bool
+	// Strict adds kernel-enforced containment on top of the trace
+	// (docs/security.md): Landlock lets the build write only beneath the
+	// stage, the granted paths and the few device nodes every build writes,
+	// so a race on a path buffer cannot write anywhere else. Run fails
+	// (ExitVrootError) when the kernel has no Landlock ABI 3 or later.
+	Strict bool
 	// Logger receives vroot's own logs; nil means hclog's null logger.
 	Logger hclog.Logger
 	// Hooks are called from the tracer; they must be quick and must not

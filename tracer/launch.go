@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -41,7 +42,7 @@ func MaybeInit() {
 func initMain(args []string) int {
 	env := make([]string, 0, len(os.Environ()))
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, initMarker+"=") {
+		if !strings.HasPrefix(kv, initMarker+"=") && !strings.HasPrefix(kv, strictEnv+"=") {
 			env = append(env, kv)
 		}
 	}
@@ -60,6 +61,15 @@ func initMain(args []string) int {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		fmt.Fprintf(os.Stderr, "vroot: %v\n", os.NewSyscallError("prctl(PR_SET_NO_NEW_PRIVS)", err))
 		return 125
+	}
+	if v, ok := os.LookupEnv(strictEnv); ok {
+		n, _ := strconv.Atoi(v)
+		// --strict: Landlock before the filter, so that its own syscalls
+		// are not traced; the command inherits the domain at exec.
+		if err := landlockRestrict(n); err != nil {
+			fmt.Fprintf(os.Stderr, "vroot: --strict: %v\n", err)
+			return 125
+		}
 	}
 	prog, err := buildFilter(table, auditArch)
 	if err != nil {

@@ -90,6 +90,11 @@ func Run(ctx context.Context, cfg Config) (Exit, error) {
 	if len(cfg.Args) == 0 {
 		return Exit{Code: 125}, errors.New("no command")
 	}
+	if cfg.Strict {
+		if err := checkLandlock(); err != nil {
+			return Exit{Code: 125}, err
+		}
+	}
 	type result struct {
 		exit Exit
 		err  error
@@ -231,6 +236,19 @@ func (e *engine) run() (Exit, error) {
 	}
 	env = append(env[:len(env):len(env)], initMarker+"=1")
 	files := []uintptr{fdOf(e.cfg.Stdin, os.Stdin), fdOf(e.cfg.Stdout, os.Stdout), fdOf(e.cfg.Stderr, os.Stderr), pr.Fd()}
+	if e.cfg.Strict {
+		// The init's Landlock rules: one O_PATH fd per writable path.
+		wr := openWritable(e.cfg.Writable)
+		defer func() {
+			for _, f := range wr {
+				f.Close()
+			}
+		}()
+		for _, f := range wr {
+			files = append(files, f.Fd())
+		}
+		env = append(env, fmt.Sprintf("%s=%d", strictEnv, len(wr)))
+	}
 	pid, err := syscall.ForkExec(self, append([]string{"vroot-init"}, e.cfg.Args...), &syscall.ProcAttr{
 		Dir:   hostCwd,
 		Env:   env,

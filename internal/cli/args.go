@@ -96,7 +96,6 @@ var unimplemented = []struct {
 }{
 	{"--ask", "not implemented yet: no ask handler", func(o *options) bool { return o.given["ask"] }},
 	{"--fakeroot", "not implemented yet", func(o *options) bool { return o.fakeroot }},
-	{"--strict", "not implemented yet", func(o *options) bool { return o.strict }},
 	{"--output", "not implemented yet", func(o *options) bool { return o.given["output"] }},
 	{"--report", "not implemented yet", func(o *options) bool { return o.given["report"] }},
 	{"--net", `only "allow" so far`, func(o *options) bool { return o.given["net"] && o.net != "allow" }},

@@ -160,6 +160,7 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 		Stderr: stderr,
 		Map:    p.m,
 		Logger: log,
+		Strict: o.strict,
 	})
 	// Printed even when Run failed: what was refused before the failure
 	// may explain it.

@@ -522,7 +522,6 @@ func TestMainNotImplemented(t *testing.T) {
 		{[]string{"--report", "r.json"}, "vroot: --report: not implemented yet\n"},
 		{[]string{"--net", "none"}, "vroot: --net none: not implemented yet\n"},
 		{[]string{"--net", "loopback"}, "vroot: --net loopback: not implemented yet\n"},
-		{[]string{"--strict"}, "vroot: --strict: not implemented yet\n"},
 		{[]string{"--ask", "/x"}, "vroot: --ask: not implemented yet\n"},
 	} {
 		t.Run(strings.Join(tc.flags, " "), func(t *testing.T) {
