@@ -327,3 +327,17 @@ func TestStrictRace(t *testing.T) {
 		})
 	}
 }
+
+// TestStrictScratch: under --strict the scratch area vroot writes host
+// paths into is read-only and sealed: the build cannot make it writable,
+// replace or unmap it, nor write it through /proc/self/mem.
+func TestStrictScratch(t *testing.T) {
+	needLandlock(t)
+	h := hostDir(t)
+	work := worldDir(t, "vroot-it-scratch-")
+	r := vroot(t, work, "-q", "--strict", "--stage", filepath.Join(work, "st"), "--", bin("hostile_escape"), "scratch", h)
+	want := "scratch perms: r--p\nmprotect RW: EPERM\nmmap MAP_FIXED: EPERM\nmunmap: EPERM\n/proc/self/mem: EACCES\n"
+	if r.code != 0 || r.stdout != want {
+		t.Errorf("exit %d stdout %q, want %q (stderr %q)", r.code, r.stdout, want, r.stderr)
+	}
+}

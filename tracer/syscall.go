@@ -116,12 +116,17 @@ func (e *engine) apply(s *stop) {
 			e.injectMmap(t)
 			return
 		}
+		if e.cfg.Strict && !t.mm.sealed {
+			e.abandonCommits(t)
+			e.injectMseal(t)
+			return
+		}
 		base := t.slot()
 		for _, w := range s.writes {
 			for _, r := range w.relocs {
 				binary.LittleEndian.PutUint64(w.data[r:], uint64(base)+binary.LittleEndian.Uint64(w.data[r:]))
 			}
-			if err := linux.WriteMem(t.tid, base+w.off, w.data); err != nil {
+			if err := e.writeScratch(t, base+w.off, w.data); err != nil {
 				e.log.Debug("write scratch", "tid", t.tid, "error", err)
 				s.fail(unix.EFAULT)
 				s.writes = nil
@@ -189,17 +194,28 @@ func (e *engine) setArgs(t *task, args [6]uint64) error {
 }
 
 func (e *engine) injectMmap(t *task) {
+	prot := uint64(unix.PROT_READ | unix.PROT_WRITE)
+	if e.cfg.Strict {
+		// Read-only to the tracee; vroot writes it through /proc/PID/mem
+		// (strict.go), then seals it.
+		prot = unix.PROT_READ
+	}
+	e.inject(t, unix.SYS_MMAP, [6]uint64{0, scratchSize, prot, unix.MAP_PRIVATE | unix.MAP_ANONYMOUS, ^uint64(0), 0}, exitMmap)
+}
+
+// inject runs syscall nr in place of the one the tracee stopped in; the
+// exit stop (act) restarts the original.
+func (e *engine) inject(t *task, nr int, args [6]uint64, act exitAction) {
 	if err := getRegs(t.tid, &t.saved); err != nil {
 		e.resume(t, 0)
 		return
 	}
 	r := t.saved
-	args := [6]uint64{0, scratchSize, unix.PROT_READ | unix.PROT_WRITE, unix.MAP_PRIVATE | unix.MAP_ANONYMOUS, ^uint64(0), 0}
-	if err := regsSetSyscall(t.tid, &r, unix.SYS_MMAP, args); err != nil {
+	if err := regsSetSyscall(t.tid, &r, nr, args); err != nil {
 		e.resume(t, 0)
 		return
 	}
-	t.exit = exitMmap
+	t.exit = act
 	if err := linux.Syscall(t.tid, 0); err != nil {
 		e.log.Debug("syscall", "tid", t.tid, "error", err)
 	}
@@ -224,6 +240,11 @@ func (e *engine) onSyscallExit(t *task) {
 			}
 			t.mm.scratch = uintptr(ret)
 		}
+		if err := regsRestart(t.tid, &t.saved); err != nil {
+			e.log.Debug("restart", "tid", t.tid, "error", err)
+		}
+	case exitMseal:
+		e.sealed(t)
 		if err := regsRestart(t.tid, &t.saved); err != nil {
 			e.log.Debug("restart", "tid", t.tid, "error", err)
 		}

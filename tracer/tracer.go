@@ -129,6 +129,7 @@ type fsState struct {
 
 type mmState struct {
 	scratch uintptr
+	sealed  bool // --strict: mseal was tried on the scratch area
 }
 
 type exitAction uint8
@@ -136,6 +137,7 @@ type exitAction uint8
 const (
 	exitNone       exitAction = iota
 	exitMmap                  // scratch mapping injected: record it and restart
+	exitMseal                 // --strict: scratch mapping sealed: restart
 	exitChdir                 // record the new cwd on success
 	exitFchdir                // re-read the cwd on success
 	exitReadlink              // map a magic link's host target back to the guest

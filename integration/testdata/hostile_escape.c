@@ -351,6 +351,37 @@ static void namespaces(void) {
 	report("create after", put(open(at("ns-after"), O_CREAT | O_WRONLY, 0644)));
 }
 
+// scratch: finds vroot's scratch area (the anonymous mapping of 768 KiB
+// that a rewritten path points into) and tries to make it writable.
+static void scratch(void) {
+	// A create under H is rewritten into the stage: the area exists now.
+	put(open(at("scratch"), O_CREAT | O_WRONLY, 0644));
+	FILE *m = fopen("/proc/self/maps", "r");
+	char line[512];
+	unsigned long lo = 0, hi = 0;
+	char perms[8] = "";
+	while (m && fgets(line, sizeof line, m)) {
+		unsigned long a, b, off;
+		char p[8];
+		int n = 0;
+		if (sscanf(line, "%lx-%lx %7s %lx %*s %*s%n", &a, &b, p, &off, &n) == 4 && b - a == 3 * 4096 * 64 &&
+			strspn(line + n, " \n") == strlen(line + n)) {
+			lo = a, hi = b;
+			strcpy(perms, p);
+		}
+	}
+	if (!lo) {
+		printf("scratch: not found\n");
+		return;
+	}
+	printf("scratch perms: %s\n", perms);
+	report("mprotect RW", mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE));
+	report("mmap MAP_FIXED", mmap((void *)lo, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED ? -1 : 0);
+	report("munmap", munmap((void *)lo, hi - lo));
+	int fd = open("/proc/self/mem", O_RDWR);
+	report("/proc/self/mem", fd);
+}
+
 int main(int argc, char **argv) {
 	if (argc < 3) return 2;
 	H = argv[2];
@@ -362,6 +393,7 @@ int main(int argc, char **argv) {
 	else if (!strcmp(what, "magic")) magic();
 	else if (!strcmp(what, "symlinks")) symlinks();
 	else if (!strcmp(what, "namespaces")) namespaces();
+	else if (!strcmp(what, "scratch")) scratch();
 	else if (!strcmp(what, "victim")) {
 		// Outside the build: hold H/victim open for writing as fd 3 and
 		// wait to be killed.
