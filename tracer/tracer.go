@@ -353,6 +353,15 @@ func (e *engine) handle(tid int, ws unix.WaitStatus) {
 	}
 	t := e.tasks[tid]
 	if t == nil {
+		if int(uint32(ws)>>16)&0xff == unix.PTRACE_EVENT_EXIT {
+			// A new child killed before its parent's fork event (SIGKILL
+			// skips that event): let it die now, or a killed thread
+			// group's zombie is never reported to its parent.
+			if err := linux.Cont(tid, 0); err != nil && !errors.Is(err, unix.ESRCH) {
+				e.log.Debug("cont", "tid", tid, "error", err)
+			}
+			return
+		}
 		// A new child can report its first stop before its parent reports
 		// the fork event: hold it until the parent says who it is.
 		e.early[tid] = true
