@@ -341,3 +341,30 @@ func TestStrictScratch(t *testing.T) {
 		t.Errorf("exit %d stdout %q, want %q (stderr %q)", r.code, r.stdout, want, r.stderr)
 	}
 }
+
+// TestHostileFdMetadata: fchmod and fchown through a read-only fd of a host
+// file the user owns act on its staged copy, not on the host file; on a
+// granted file they act on the file itself.
+func TestHostileFdMetadata(t *testing.T) {
+	h := hostDir(t)
+	mine := filepath.Join(h, "mine")
+	write(t, mine, "mine\n", 0o644)
+	if os.Geteuid() == 0 {
+		os.Chown(mine, testUID, testUID)
+	}
+	work := worldDir(t, "vroot-it-fdmeta-")
+	st := filepath.Join(work, "st")
+	before := snapshot(t, h)
+	r := vroot(t, work, "-q", "--stage", st, "--", bin("hostile_escape"), "fdmeta", h)
+	want := "fchmod: ok\nfchown: ok\nfstat: ok\nstat: ok\nguest mode 600\ngranted fchmod: ok\ngranted mode 600\n"
+	if r.code != 0 || r.stdout != want {
+		t.Errorf("exit %d stdout %q, want %q (stderr %q)", r.code, r.stdout, want, r.stderr)
+	}
+	sameSnapshot(t, before, snapshot(t, h))
+	if fi, err := os.Stat(filepath.Join(st, "root", mine)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("staged copy: %v %v", fi, err)
+	}
+	if fi, err := os.Stat(filepath.Join(work, "own")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("granted file: %v %v", fi, err)
+	}
+}

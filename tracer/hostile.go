@@ -62,3 +62,63 @@ func (e *engine) refuseHostile(t *task, pr pathRequest, host string) syscall.Err
 	}
 	return unix.EACCES
 }
+
+// sysFdMeta handles fchmod, fchown, fsetxattr and fremovexattr. A build
+// can hold a read-only fd on a lower host file (reads are not copied up);
+// a metadata change through it would change the host file. When the fd's
+// file is reachable by its path and a write there resolves elsewhere (a
+// staged copy), the call becomes the path-based one on that copy, as
+// chmod(path) would have; otherwise (granted or staged files, pipes,
+// sockets, memfds, deleted files) it runs as is.
+func (e *engine) sysFdMeta(s *stop) {
+	fd := int(int32(s.args[0]))
+	if fd < 0 {
+		return // EBADF from the kernel
+	}
+	link := "/proc/" + strconv.Itoa(s.t.tid) + "/fd/" + strconv.Itoa(fd)
+	host, err := readlinkString(link)
+	if err != nil || !strings.HasPrefix(host, "/") {
+		return
+	}
+	// The fd must be the file its path names now (not a deleted or
+	// replaced one, a memfd, or a file in another mount namespace).
+	var fst, pst unix.Stat_t
+	if unix.Stat(link, &fst) != nil || unix.Lstat(host, &pst) != nil || fst.Dev != pst.Dev || fst.Ino != pst.Ino {
+		return
+	}
+	guest := host
+	if g, ok := e.res.GuestPath(host); ok {
+		guest = g
+	}
+	pr := pathRequest{arg: -1, path: guest, dirfd: unix.AT_FDCWD, op: redirect.OpWrite}
+	ans, ok := e.translate(s, pr, slotPath0)
+	if !ok {
+		return // failed with the rule's errno, or done
+	}
+	if ans.Host == host {
+		s.writes, s.changed = nil, false
+		return
+	}
+	if !s.changed {
+		data := make([]byte, len(ans.Host)+1)
+		copy(data, ans.Host)
+		s.writes = append(s.writes, scratchWrite{off: slotPath0, data: data})
+		s.changed = true
+	}
+	path := scratchRelative | uint64(slotPath0)
+	a := s.args
+	s.setNr = true
+	switch s.ent.Name {
+	case "fchmod":
+		s.nr, s.args = unix.SYS_FCHMODAT, [6]uint64{atFdcwd, path, a[1]}
+	case "fchown":
+		s.nr, s.args = unix.SYS_FCHOWNAT, [6]uint64{atFdcwd, path, a[1], a[2], unix.AT_SYMLINK_NOFOLLOW}
+	case "fsetxattr":
+		s.nr, s.args = unix.SYS_LSETXATTR, [6]uint64{path, a[1], a[2], a[3], a[4]}
+	case "fremovexattr":
+		s.nr, s.args = unix.SYS_LREMOVEXATTR, [6]uint64{path, a[1]}
+	}
+}
+
+// atFdcwd is AT_FDCWD as a register value (sign-extended).
+var atFdcwd = func() uint64 { v := int64(unix.AT_FDCWD); return uint64(v) }()

@@ -48,6 +48,10 @@ type stop struct {
 	skip   bool
 	ret    int64
 	exit   exitAction
+	// setNr replaces the syscall with nr (hostile.go: fd-based metadata
+	// changes become path-based ones on the staged copy).
+	setNr bool
+	nr    int
 }
 
 type scratchWrite struct {
@@ -139,7 +143,19 @@ func (e *engine) apply(s *stop) {
 				s.args[i] = uint64(base) + (s.args[i] &^ scratchRelative)
 			}
 		}
-		if err := e.setArgs(t, s.args); err != nil {
+		if s.setNr {
+			err := getRegs(t.tid, &e.regs)
+			if err == nil {
+				err = regsSetSyscall(t.tid, &e.regs, s.nr, s.args)
+			}
+			if err != nil {
+				e.log.Debug("set syscall", "tid", t.tid, "error", err)
+				s.fail(unix.EFAULT)
+				s.writes, s.changed, s.setNr = nil, false, false
+				e.apply(s)
+				return
+			}
+		} else if err := e.setArgs(t, s.args); err != nil {
 			e.log.Debug("set args", "tid", t.tid, "error", err)
 			s.fail(unix.EFAULT)
 			s.writes, s.changed = nil, false

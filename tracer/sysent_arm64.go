@@ -118,6 +118,13 @@ var table = []Sysent{
 	// pidfd_getfd is traced, not refused by the filter, only to keep the
 	// filter's tree as shallow as before (its neighbours are traced):
 	// the engine fails it with EPERM (special.go).
+	// Metadata changes through an fd: on a read-only fd of a lower host
+	// file they would change the host file; the engine moves them to the
+	// staged copy (hostile.go).
+	{Nr: unix.SYS_FCHMOD, Name: "fchmod", Kind: KindSpecial, FlagsArg: noFlags},
+	{Nr: unix.SYS_FCHOWN, Name: "fchown", Kind: KindSpecial, FlagsArg: noFlags},
+	{Nr: unix.SYS_FSETXATTR, Name: "fsetxattr", Kind: KindSpecial, FlagsArg: noFlags},
+	{Nr: unix.SYS_FREMOVEXATTR, Name: "fremovexattr", Kind: KindSpecial, FlagsArg: noFlags},
 	{Nr: unix.SYS_PIDFD_GETFD, Name: "pidfd_getfd", Kind: KindSpecial, FlagsArg: noFlags},
 	{Nr: unix.SYS_PERF_EVENT_OPEN, Name: "perf_event_open", Kind: KindSpecial, FlagsArg: noFlags},
 
@@ -162,9 +169,9 @@ var noPath = []int{
 	unix.SYS_READ, unix.SYS_WRITE, unix.SYS_CLOSE, unix.SYS_FSTAT, unix.SYS_LSEEK,
 	unix.SYS_IOCTL, unix.SYS_PREAD64, unix.SYS_PWRITE64, unix.SYS_READV, unix.SYS_WRITEV,
 	unix.SYS_SENDFILE, unix.SYS_FCNTL, unix.SYS_FLOCK, unix.SYS_FSYNC, unix.SYS_FDATASYNC,
-	unix.SYS_FTRUNCATE, unix.SYS_FCHMOD, unix.SYS_FCHOWN, unix.SYS_FSTATFS,
-	unix.SYS_READAHEAD, unix.SYS_FSETXATTR, unix.SYS_FGETXATTR, unix.SYS_FLISTXATTR,
-	unix.SYS_FREMOVEXATTR, unix.SYS_FADVISE64, unix.SYS_PSELECT6, unix.SYS_PPOLL,
+	unix.SYS_FTRUNCATE, unix.SYS_FSTATFS,
+	unix.SYS_READAHEAD, unix.SYS_FGETXATTR, unix.SYS_FLISTXATTR,
+	unix.SYS_FADVISE64, unix.SYS_PSELECT6, unix.SYS_PPOLL,
 	unix.SYS_SPLICE, unix.SYS_TEE, unix.SYS_SYNC_FILE_RANGE, unix.SYS_VMSPLICE,
 	unix.SYS_FALLOCATE, unix.SYS_DUP, unix.SYS_DUP3, unix.SYS_PIPE2, unix.SYS_PREADV,
 	unix.SYS_PWRITEV, unix.SYS_SYNCFS, unix.SYS_COPY_FILE_RANGE, unix.SYS_PREADV2,

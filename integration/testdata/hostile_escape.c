@@ -382,6 +382,23 @@ static void scratch(void) {
 	report("/proc/self/mem", fd);
 }
 
+// fdmeta: metadata changes through a read-only fd of a host file the
+// user owns (H/mine), and of a file in the granted build tree.
+static void fdmeta(void) {
+	int fd = open(at("mine"), O_RDONLY);
+	report("fchmod", fchmod(fd, 0600));
+	report("fchown", fchown(fd, getuid(), getgid()));
+	struct stat st;
+	report("fstat", fstat(fd, &st));
+	close(fd);
+	report("stat", stat(at("mine"), &st));
+	printf("guest mode %o\n", st.st_mode & 07777);
+	fd = creat("own", 0644);
+	report("granted fchmod", fchmod(fd, 0600));
+	fstat(fd, &st);
+	printf("granted mode %o\n", st.st_mode & 07777);
+}
+
 int main(int argc, char **argv) {
 	if (argc < 3) return 2;
 	H = argv[2];
@@ -394,6 +411,7 @@ int main(int argc, char **argv) {
 	else if (!strcmp(what, "symlinks")) symlinks();
 	else if (!strcmp(what, "namespaces")) namespaces();
 	else if (!strcmp(what, "scratch")) scratch();
+	else if (!strcmp(what, "fdmeta")) fdmeta();
 	else if (!strcmp(what, "victim")) {
 		// Outside the build: hold H/victim open for writing as fd 3 and
 		// wait to be killed.
