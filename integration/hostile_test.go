@@ -342,21 +342,27 @@ func TestStrictScratch(t *testing.T) {
 	}
 }
 
-// TestHostileFdMetadata: fchmod and fchown through a read-only fd of a host
-// file the user owns act on its staged copy, not on the host file; on a
-// granted file they act on the file itself.
+// TestHostileFdMetadata: fchmod, fchown and the AT_EMPTY_PATH forms of
+// fchownat, fchmodat2 and utimensat through a read-only fd of a host file
+// the user owns act on its staged copy, not on the host file; on a granted
+// file they act on the file itself. (futimens, utimensat with a NULL path,
+// is not traced and still reaches the host file: docs/security.md.)
 func TestHostileFdMetadata(t *testing.T) {
 	h := hostDir(t)
 	mine := filepath.Join(h, "mine")
 	write(t, mine, "mine\n", 0o644)
+	write(t, mine+"2", "mine2\n", 0o644)
 	if os.Geteuid() == 0 {
 		os.Chown(mine, testUID, testUID)
+		os.Chown(mine+"2", testUID, testUID)
 	}
 	work := worldDir(t, "vroot-it-fdmeta-")
 	st := filepath.Join(work, "st")
 	before := snapshot(t, h)
 	r := vroot(t, work, "-q", "--stage", st, "--", bin("hostile_escape"), "fdmeta", h)
-	want := "fchmod: ok\nfchown: ok\nfstat: ok\nstat: ok\nguest mode 600\ngranted fchmod: ok\ngranted mode 600\n"
+	want := "fchmod: ok\nfchown: ok\nfstat: ok\nstat: ok\nguest mode 600\n" +
+		"fchownat AT_EMPTY_PATH: ok\nfchmodat2 AT_EMPTY_PATH: ok\nutimensat AT_EMPTY_PATH: ok\nguest mode 640 mtime 1000000000\n" +
+		"granted fchmod: ok\ngranted mode 600\n"
 	if r.code != 0 || r.stdout != want {
 		t.Errorf("exit %d stdout %q, want %q (stderr %q)", r.code, r.stdout, want, r.stderr)
 	}

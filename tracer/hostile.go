@@ -71,39 +71,8 @@ func (e *engine) refuseHostile(t *task, pr pathRequest, host string) syscall.Err
 // chmod(path) would have; otherwise (granted or staged files, pipes,
 // sockets, memfds, deleted files) it runs as is.
 func (e *engine) sysFdMeta(s *stop) {
-	fd := int(int32(s.args[0]))
-	if fd < 0 {
-		return // EBADF from the kernel
-	}
-	link := "/proc/" + strconv.Itoa(s.t.tid) + "/fd/" + strconv.Itoa(fd)
-	host, err := readlinkString(link)
-	if err != nil || !strings.HasPrefix(host, "/") {
+	if !e.fdStaged(s, int32(s.args[0])) {
 		return
-	}
-	// The fd must be the file its path names now (not a deleted or
-	// replaced one, a memfd, or a file in another mount namespace).
-	var fst, pst unix.Stat_t
-	if unix.Stat(link, &fst) != nil || unix.Lstat(host, &pst) != nil || fst.Dev != pst.Dev || fst.Ino != pst.Ino {
-		return
-	}
-	guest := host
-	if g, ok := e.res.GuestPath(host); ok {
-		guest = g
-	}
-	pr := pathRequest{arg: -1, path: guest, dirfd: unix.AT_FDCWD, op: redirect.OpWrite}
-	ans, ok := e.translate(s, pr, slotPath0)
-	if !ok {
-		return // failed with the rule's errno, or done
-	}
-	if ans.Host == host {
-		s.writes, s.changed = nil, false
-		return
-	}
-	if !s.changed {
-		data := make([]byte, len(ans.Host)+1)
-		copy(data, ans.Host)
-		s.writes = append(s.writes, scratchWrite{off: slotPath0, data: data})
-		s.changed = true
 	}
 	path := scratchRelative | uint64(slotPath0)
 	a := s.args
@@ -122,3 +91,54 @@ func (e *engine) sysFdMeta(s *stop) {
 
 // atFdcwd is AT_FDCWD as a register value (sign-extended).
 var atFdcwd = func() uint64 { v := int64(unix.AT_FDCWD); return uint64(v) }()
+
+// fdStaged resolves a write through fd to the file its path names: when a
+// write there goes elsewhere (a staged copy), that host path is put in the
+// scratch slot (slotPath0) and fdStaged reports true. It reports false when
+// the call must run as is, or when the stop has been failed.
+func (e *engine) fdStaged(s *stop, fd int32) bool {
+	if fd < 0 {
+		return false // EBADF from the kernel
+	}
+	link := "/proc/" + strconv.Itoa(s.t.tid) + "/fd/" + strconv.Itoa(int(fd))
+	host, err := readlinkString(link)
+	if err != nil || !strings.HasPrefix(host, "/") {
+		return false
+	}
+	// The fd must be the file its path names now (not a deleted or
+	// replaced one, a memfd, or a file in another mount namespace).
+	var fst, pst unix.Stat_t
+	if unix.Stat(link, &fst) != nil || unix.Lstat(host, &pst) != nil || fst.Dev != pst.Dev || fst.Ino != pst.Ino {
+		return false
+	}
+	guest := host
+	if g, ok := e.res.GuestPath(host); ok {
+		guest = g
+	}
+	pr := pathRequest{arg: -1, path: guest, dirfd: unix.AT_FDCWD, op: redirect.OpWrite}
+	ans, ok := e.translate(s, pr, slotPath0)
+	if !ok {
+		return false // failed with the rule's errno, or done
+	}
+	if ans.Host == host {
+		s.writes, s.changed = nil, false
+		return false
+	}
+	if !s.changed {
+		data := make([]byte, len(ans.Host)+1)
+		copy(data, ans.Host)
+		s.writes = append(s.writes, scratchWrite{off: slotPath0, data: data})
+		s.changed = true
+	}
+	return true
+}
+
+// emptyPathWrite handles a write-class *at call with AT_EMPTY_PATH and an
+// empty path (fchownat, fchmodat2, setxattrat...): it acts on the dirfd's
+// file, which may be a lower host file; the path argument then names its
+// staged copy instead.
+func (e *engine) emptyPathWrite(s *stop, pa PathArg) {
+	if e.fdStaged(s, int32(s.args[pa.Dirfd])) {
+		s.args[pa.Arg] = scratchRelative | uint64(slotPath0)
+	}
+}

@@ -592,7 +592,14 @@ func (e *engine) translatePaths(s *stop) {
 		if p == "" {
 			// An empty path names no file: the kernel either fails it
 			// with ENOENT or acts on the dirfd (AT_EMPTY_PATH,
-			// readlinkat(fd, "")), which was opened through vroot.
+			// readlinkat(fd, "")), which was opened through vroot, but
+			// maybe read-only on a lower file (hostile.go).
+			if pa.Op == redirect.OpWrite && pa.Dirfd >= 0 && pa.EmptyPathBit != 0 && flags&uint64(pa.EmptyPathBit) != 0 && len(ent.Paths) == 1 {
+				e.emptyPathWrite(s, pa)
+				if s.skip {
+					return
+				}
+			}
 			continue
 		}
 		pr := pathRequest{arg: int(pa.Arg), path: p, dirfd: unix.AT_FDCWD, op: pa.Op}

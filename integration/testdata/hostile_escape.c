@@ -393,6 +393,15 @@ static void fdmeta(void) {
 	close(fd);
 	report("stat", stat(at("mine"), &st));
 	printf("guest mode %o\n", st.st_mode & 07777);
+	// The AT_EMPTY_PATH forms, on a fresh read-only fd of another file.
+	fd = open(at("mine2"), O_RDONLY);
+	report("fchownat AT_EMPTY_PATH", fchownat(fd, "", getuid(), getgid(), AT_EMPTY_PATH));
+	report("fchmodat2 AT_EMPTY_PATH", syscall(452 /* fchmodat2 */, fd, "", 0640, AT_EMPTY_PATH));
+	struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
+	report("utimensat AT_EMPTY_PATH", utimensat(fd, "", ts, AT_EMPTY_PATH));
+	close(fd);
+	stat(at("mine2"), &st);
+	printf("guest mode %o mtime %ld\n", st.st_mode & 07777, (long)st.st_mtime);
 	fd = creat("own", 0644);
 	report("granted fchmod", fchmod(fd, 0600));
 	fstat(fd, &st);
