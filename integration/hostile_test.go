@@ -52,13 +52,27 @@ func stageFiles(t *testing.T, st, h string) []string {
 // hostileCase runs one class of escape attempts of hostile_escape under
 // vroot and checks every line it printed, that the host directory is
 // unchanged, and which files landed in the stage instead.
+//
+// It runs once in the default mode and once under --strict (where the
+// kernel has Landlock): --strict must not change what an honest call gets.
 func hostileCase(t *testing.T, mode string, extra []string, want string, staged []string) {
+	t.Helper()
+	modes := [][]string{nil}
+	if tracer.LandlockABI() >= 3 {
+		modes = append(modes, []string{"--strict"})
+	}
+	for _, flags := range modes {
+		hostileRun(t, flags, mode, extra, want, staged)
+	}
+}
+
+func hostileRun(t *testing.T, flags []string, mode string, extra []string, want string, staged []string) {
 	t.Helper()
 	h := hostDir(t)
 	work := worldDir(t, "vroot-it-hostile-")
 	st := filepath.Join(work, "st")
 	before := snapshot(t, h)
-	args := append([]string{"-q", "--stage", st, "--", bin("hostile_escape"), mode, h}, extra...)
+	args := append(append(append([]string{"-q"}, flags...), "--stage", st, "--", bin("hostile_escape"), mode, h), extra...)
 	r := vroot(t, work, args...)
 	if r.code != 0 {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
@@ -74,12 +88,12 @@ func hostileCase(t *testing.T, mode string, extra []string, want string, staged 
 			w = strings.TrimSpace(wantLines[i])
 		}
 		if g != w {
-			t.Errorf("line %d: got %q, want %q", i+1, g, w)
+			t.Errorf("%v line %d: got %q, want %q", flags, i+1, g, w)
 		}
 	}
 	sameSnapshot(t, before, snapshot(t, h))
 	if got := stageFiles(t, st, h); strings.Join(got, " ") != strings.Join(staged, " ") {
-		t.Errorf("staged under %s: %q, want %q", h, got, staged)
+		t.Errorf("%v: staged under %s: %q, want %q", flags, h, got, staged)
 	}
 }
 
