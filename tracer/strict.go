@@ -31,7 +31,8 @@ func (e *engine) injectMseal(t *task) {
 func (e *engine) sealed(t *task) {
 	t.mm.sealed = true
 	if err := getRegs(t.tid, &e.regs); err == nil {
-		if ret := regsRet(&e.regs); ret < 0 && ret > -4096 {
+		if ret := regsRet(&e.regs); ret < 0 && ret > -4096 && !e.sealWarned {
+			e.sealWarned = true
 			e.log.Warn("--strict: cannot seal the scratch area; it stays read-only but could be made writable", "tid", t.tid, "errno", unix.Errno(-ret))
 		}
 	}

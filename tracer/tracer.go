@@ -172,9 +172,10 @@ type engine struct {
 	tasks map[int]*task
 	early map[int]bool // stopped children seen before their parent's event
 
-	rootExit  Exit
-	rootDone  bool
-	setInfoOK int // 0 unknown, 1 supported, -1 not
+	rootExit   Exit
+	rootDone   bool
+	setInfoOK  int  // 0 unknown, 1 supported, -1 not
+	sealWarned bool // --strict: the mseal warning was logged once
 
 	liveMu sync.Mutex
 	live   map[int]struct{}
