@@ -160,3 +160,26 @@ func TestFaultKillVroot(t *testing.T) {
 		t.Error("the write reached the host")
 	}
 }
+
+// TestFaultBuildKillsVroot: a build that SIGKILLs vroot (its parent, same
+// user) takes itself down with it: nothing of it runs on untraced.
+func TestFaultBuildKillsVroot(t *testing.T) {
+	work := worldDir(t, "vroot-it-killself-")
+	marker := fmt.Sprintf("VROOT_FAULT_MARKER=self-%d", time.Now().UnixNano())
+	argv := asUser(vrootBin, "-q", "--stage", filepath.Join(work, "st"), "--", "sh", "-c",
+		"sleep 60 & sleep 60 & kill -KILL $PPID; sleep 60")
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = work
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + homeDir, marker}
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("vroot: %v, want death by SIGKILL", err)
+	}
+	var left []string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if left = markedProcs(marker); len(left) == 0 {
+			return
+		}
+	}
+	t.Fatalf("processes of the build survived vroot: %v", left)
+}
