@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vroot-dev/vroot/tracer"
 )
 
@@ -347,6 +349,12 @@ func TestStrictRace(t *testing.T) {
 // replace or unmap it, nor write it through /proc/self/mem.
 func TestStrictScratch(t *testing.T) {
 	needLandlock(t)
+	if !hasMseal() {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the kernel has no mseal (Linux 6.10+): the scratch area cannot be sealed")
+		}
+		t.Skip("no mseal (Linux 6.10+)")
+	}
 	h := hostDir(t)
 	work := worldDir(t, "vroot-it-scratch-")
 	r := vroot(t, work, "-q", "--strict", "--stage", filepath.Join(work, "st"), "--", bin("hostile_escape"), "scratch", h)
@@ -387,4 +395,13 @@ func TestHostileFdMetadata(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(work, "own")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("granted file: %v %v", fi, err)
 	}
+}
+
+// hasMseal probes mseal(2) on a mapping of the test's own.
+func hasMseal() bool {
+	b, err := unix.Mmap(-1, 0, 4096, unix.PROT_READ, unix.MAP_PRIVATE|unix.MAP_ANON)
+	if err != nil {
+		return false
+	}
+	return unix.Mseal(b, 0) == nil
 }
