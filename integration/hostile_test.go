@@ -405,3 +405,13 @@ func hasMseal() bool {
 	}
 	return unix.Mseal(b, 0) == nil
 }
+
+// TestHostileTerminal: TIOCSTI, which would type a command into the
+// terminal of the shell that started vroot, is refused even on a terminal
+// that is the caller's controlling one (natively allowed where
+// dev.tty.legacy_tiocsti is 1).
+func TestHostileTerminal(t *testing.T) {
+	native := runIn(t, "/", bin("hostile_escape"), "tiocsti", "/")
+	t.Logf("natively: %q", native.stdout)
+	hostileCase(t, "tiocsti", nil, "TIOCSTI: EPERM", nil)
+}

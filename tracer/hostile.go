@@ -15,6 +15,14 @@ import (
 // (ptrace, process_vm_writev, pidfd_getfd) are refused by the filter; what
 // is left are the files under /proc that act on a process.
 
+// tiocsti is the ioctl that pushes a byte into a terminal's input queue:
+// a build that shares the user's terminal could type commands into the
+// shell that started vroot, to run after vroot exits. The filter refuses
+// it (EPERM, what the kernel says to a process whose controlling terminal
+// it is not). Linux 6.2+ can disable it for everyone (dev.tty.legacy_tiocsti
+// = 0); vroot does not rely on that.
+const tiocsti = unix.TIOCSTI
+
 // procMemTarget returns the pid or tid named by a host path of the form
 // /proc/N/mem or /proc/N/task/M/mem (M when present), or 0.
 func procMemTarget(host string) int {

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -408,6 +409,25 @@ static void fdmeta(void) {
 	printf("granted mode %o\n", st.st_mode & 07777);
 }
 
+// tiocsti: a new session whose controlling terminal is a fresh pty, then
+// TIOCSTI pushes a command into that terminal's input (the user's shell,
+// were it the user's terminal). Prints the ioctl's result and what the
+// master side received.
+static void tiocsti(void) {
+	pid_t c = fork();
+	if (c == 0) {
+		setsid();
+		int m = posix_openpt(O_RDWR | O_NOCTTY);
+		if (m < 0 || grantpt(m) || unlockpt(m)) _exit(3);
+		int sl = open(ptsname(m), O_RDWR); // becomes the controlling tty
+		if (sl < 0) _exit(4);
+		char ch = 'X';
+		report("TIOCSTI", ioctl(sl, TIOCSTI, &ch));
+		_exit(0);
+	}
+	waitpid(c, 0, 0);
+}
+
 int main(int argc, char **argv) {
 	if (argc < 3) return 2;
 	H = argv[2];
@@ -421,6 +441,7 @@ int main(int argc, char **argv) {
 	else if (!strcmp(what, "namespaces")) namespaces();
 	else if (!strcmp(what, "scratch")) scratch();
 	else if (!strcmp(what, "fdmeta")) fdmeta();
+	else if (!strcmp(what, "tiocsti")) tiocsti();
 	else if (!strcmp(what, "victim")) {
 		// Outside the build: hold H/victim open for writing as fd 3 and
 		// wait to be killed.
