@@ -1,6 +1,9 @@
 package tracer
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 func TestProcMemTarget(t *testing.T) {
 	for host, want := range map[string]int{
@@ -18,6 +21,27 @@ func TestProcMemTarget(t *testing.T) {
 	} {
 		if got := procMemTarget(host); got != want {
 			t.Errorf("procMemTarget(%q) = %d, want %d", host, got, want)
+		}
+	}
+}
+
+func TestCheckLandlockABI(t *testing.T) {
+	for abi, want := range map[int]string{
+		0: "--strict needs Landlock ABI 3 or later (Linux 6.2+, with landlock in the kernel's lsm= list); this kernel has none: run without --strict",
+		2: "--strict needs Landlock ABI 3 or later (Linux 6.2+, with landlock in the kernel's lsm= list); this kernel has ABI 2: run without --strict",
+		3: "",
+		7: "",
+	} {
+		err := checkLandlockABI(abi)
+		got := ""
+		if err != nil {
+			got = err.Error()
+			if !errors.Is(err, ErrNoLandlock) {
+				t.Errorf("ABI %d: %v is not ErrNoLandlock", abi, err)
+			}
+		}
+		if got != want {
+			t.Errorf("ABI %d: %q, want %q", abi, got, want)
 		}
 	}
 }

@@ -55,8 +55,9 @@ func LandlockABI() int {
 
 // checkLandlock is the tracer's refusal, before anything starts, of a
 // --strict run the kernel cannot contain.
-func checkLandlock() error {
-	abi := LandlockABI()
+func checkLandlock() error { return checkLandlockABI(LandlockABI()) }
+
+func checkLandlockABI(abi int) error {
 	if abi < landlockMinABI {
 		return fmt.Errorf("%w ABI %d or later (Linux 6.2+, with landlock in the kernel's lsm= list); this kernel has %s: run without --strict", ErrNoLandlock, landlockMinABI, abiName(abi))
 	}
