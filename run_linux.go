@@ -111,6 +111,10 @@ func run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Fakeroot {
 		tc.Fakeroot = stage
 	}
+	if cfg.Strict {
+		tc.Strict = true
+		tc.Writable = strictWritable(cfg.Map, stage)
+	}
 	ex, err := tracer.Run(ctx, tc)
 	r := Result{ExitCode: ex.Code, Signal: ex.Signal, Started: start, Duration: time.Since(start)}
 	rec.results(&r)
@@ -190,4 +194,27 @@ func onlyDeps(declared []string, report func(path, pkg string)) (func(dir, name 
 		}
 		return syscall.ENOENT
 	}, nil
+}
+
+// strictDevices are written by nearly every build, whatever the profile
+// says about /dev: --strict lets them through Landlock (the trace still
+// applies the rules).
+var strictDevices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/ptmx", "/dev/pts"}
+
+// strictWritable lists the host paths a --strict build may write beneath:
+// the stage's root (every redirected write lands there), each grant rule's
+// path, and strictDevices. Landlock cannot carve a redirected or denied
+// path out of a granted one above it: such nested rules keep only the
+// trace's protection.
+func strictWritable(m *filemap.Map, stage *redirect.Stage) []string {
+	var w []string
+	if stage != nil {
+		w = append(w, stage.Root())
+	}
+	for _, r := range m.Rules() {
+		if r.Action == filemap.Grant {
+			w = append(w, r.Path)
+		}
+	}
+	return append(w, strictDevices...)
 }

@@ -5,7 +5,6 @@ package vroot
 
 import (
 	"context"
-	"errors"
 	"os"
 	"syscall"
 	"time"
@@ -22,9 +21,6 @@ const (
 	ExitNotExecutable = 126
 	ExitNotFound      = 127
 )
-
-// ErrNotImplemented is returned for options that later work gives behaviour.
-var ErrNotImplemented = errors.New("not implemented yet")
 
 // Config describes one traced run.
 type Config struct {
@@ -53,6 +49,12 @@ type Config struct {
 	// MaxReads bounds the distinct files Result.Reads lists (0 means
 	// DefaultMaxReads); reads past it are counted in ReadsDropped.
 	MaxReads int
+	// Strict adds kernel-enforced containment on top of the trace
+	// (docs/security.md): Landlock lets the build write only beneath the
+	// stage, the granted paths and the few device nodes every build writes,
+	// so a race on a path buffer cannot write anywhere else. Run fails
+	// (ExitVrootError) when the kernel has no Landlock ABI 3 or later.
+	Strict bool
 	// Logger receives vroot's own logs; nil means hclog's null logger.
 	Logger hclog.Logger
 	// Hooks are called from the tracer; they must be quick and must not

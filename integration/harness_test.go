@@ -52,7 +52,7 @@ func setup() (int, error) {
 	for _, src := range srcs {
 		name := strings.TrimSuffix(filepath.Base(src), ".c")
 		args := []string{"-Wall", "-O1", "-o", filepath.Join(binDir, name), src}
-		if name == "threads" {
+		if name == "threads" || strings.HasPrefix(name, "hostile_") {
 			args = append(args, "-pthread")
 		}
 		if out, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {

@@ -22,8 +22,21 @@ var (
 		".", "..", "a", "b", "/a", "/b/a", "a/b", "../b", "b/", "/", "c", "../../a",
 		"/a/b/", "x", "a/../c", "../a/./b", "//b", "/c/a/b",
 	}
-	fuzzPathBytes = []string{"a", "b", "c", ".", "/", "x"}
+	fuzzPathBytes = []string{"a", "b", "c", ".", "/", "x", fuzzLong, fuzzTooLong}
 )
+
+// Long names: the longest a component may be (NAME_MAX), and one byte
+// more (ENAMETOOLONG), as names in the trees, link targets and path
+// components. In paths they are spelled L and M.
+var (
+	fuzzLong    = strings.Repeat("l", 255)
+	fuzzTooLong = strings.Repeat("m", 256)
+)
+
+func init() {
+	fuzzNames = append(fuzzNames, fuzzLong, "a/"+fuzzLong, fuzzLong+"/a")
+	fuzzTargets = append(fuzzTargets, fuzzLong, "/"+fuzzLong+"/a", "../"+fuzzLong, fuzzTooLong, fuzzLong+"/"+fuzzLong)
+}
 
 // fuzzLayers decodes spec into layer trees: a flags byte, then two bytes
 // per entry (layer and name, kind and target).
@@ -148,10 +161,18 @@ func readTree(tb testing.TB, dir string) tree {
 func fuzzPath(s string) string {
 	var b strings.Builder
 	b.WriteByte('/')
-	for i := 0; i < len(s) && i < 128; i++ {
-		if strings.IndexByte("abcx./", s[i]) >= 0 {
+	// Under 3000 bytes: the host path (a temporary directory, then the
+	// guest path) must stay under PATH_MAX for the comparison to mean
+	// anything.
+	for i := 0; i < len(s) && i < 128 && b.Len() < 3000-256; i++ {
+		switch {
+		case strings.IndexByte("abcx./", s[i]) >= 0:
 			b.WriteByte(s[i])
-		} else {
+		case s[i] == 'L':
+			b.WriteString(fuzzLong)
+		case s[i] == 'M':
+			b.WriteString(fuzzTooLong)
+		default:
 			b.WriteString(fuzzPathBytes[int(s[i])%len(fuzzPathBytes)])
 		}
 	}

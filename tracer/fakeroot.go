@@ -92,8 +92,7 @@ var (
 		unix.SYS_SETGROUPS, unix.SYS_CAPSET,
 	}
 	fakerootTraced = []int{
-		unix.SYS_GETRESUID, unix.SYS_GETRESGID, unix.SYS_FSTAT, unix.SYS_FCHOWN,
-		unix.SYS_FCHMOD, unix.SYS_FSETXATTR, unix.SYS_FGETXATTR, unix.SYS_FREMOVEXATTR,
+		unix.SYS_GETRESUID, unix.SYS_GETRESGID, unix.SYS_FSTAT, unix.SYS_FGETXATTR,
 	}
 )
 
@@ -316,16 +315,34 @@ func (e *engine) fakeNoPath(s *stop, nr int) {
 		s.skip, s.ret = true, 0
 	case unix.SYS_FSTAT:
 		s.wantExit(fakeStatExit(fd, fakeStat, a[1]))
-	case unix.SYS_FCHOWN:
-		e.fakeChown(s, fd, a[1], a[2])
-	case unix.SYS_FCHMOD:
-		e.fakeChmod(s, fd, 1)
-	case unix.SYS_FSETXATTR:
-		e.fakeSetxattr(s, fd, 1)
 	case unix.SYS_FGETXATTR:
 		e.fakeGetxattr(s, fd, 1)
-	case unix.SYS_FREMOVEXATTR:
-		e.fakeRemovexattr(s, fd, 1)
+	}
+}
+
+// fakeFdMeta is --fakeroot's part of fchown, fchmod, fsetxattr and
+// fremovexattr, which the main table traces (sysFdMeta): when sysFdMeta
+// turned the call into the path-based one on a staged copy of a lower
+// file, the record is the copy's and the arguments are the new call's;
+// otherwise it is the fd's file's.
+func (e *engine) fakeFdMeta(s *stop) {
+	tg := fakeTarget{fd: int32(s.args[0]), follow: true}
+	modeArg := 1
+	uid, gid := s.args[1], s.args[2]
+	if s.setNr {
+		tg = fakeTarget{host: s.fdHost}
+		modeArg = 2                     // fchmodat(AT_FDCWD, path, mode)
+		uid, gid = s.args[2], s.args[3] // fchownat(AT_FDCWD, path, uid, gid, flags)
+	}
+	switch s.ent.Name {
+	case "fchown":
+		e.fakeChown(s, tg, uid, gid)
+	case "fchmod":
+		e.fakeChmod(s, tg, modeArg)
+	case "fsetxattr":
+		e.fakeSetxattr(s, tg, 1) // lsetxattr keeps fsetxattr's argument places
+	case "fremovexattr":
+		e.fakeRemovexattr(s, tg, 1)
 	}
 }
 

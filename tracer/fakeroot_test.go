@@ -63,7 +63,9 @@ func TestFakerootFilterVerdicts(t *testing.T) {
 			}
 		}
 	}
-	for _, nr := range []int{unix.SYS_FSTAT, unix.SYS_FCHOWN, unix.SYS_GETRESUID} {
+	// (fchown and the other fd-based metadata changes are traced in both:
+	// on a lower file they act on its staged copy, see sysFdMeta.)
+	for _, nr := range []int{unix.SYS_FSTAT, unix.SYS_GETRESUID} {
 		if got, _ := plain.run(t, uint32(nr), auditArch, none); got != retAllow {
 			t.Errorf("plain filter: nr %d: %s, want ALLOW", nr, retName(got))
 		}

@@ -43,6 +43,9 @@ type verdict struct {
 	// gate, for a RET_TRACE verdict, is a mask of arguments: the call is
 	// traced only when one of them is non-zero, else allowed.
 	gate uint8
+	// refuseArg1, for an ALLOW verdict, refuses the call (EPERM) when the
+	// low 32 bits of argument 1 equal it: ioctl's TIOCSTI (hostile.go).
+	refuseArg1 uint32
 }
 
 // span is a run of numbers [lo, next span's lo) with the same verdict.
@@ -140,6 +143,9 @@ func classify(table []Sysent, allow []int, arch uint32) ([]span, error) {
 		}
 		set[nr] = "the allow list"
 		byNr[nr] = verdict{ret: retAllow}
+		if nr == unix.SYS_IOCTL {
+			byNr[nr].refuseArg1 = tiocsti
+		}
 	}
 	var spans []span
 	add := func(lo uint32, v verdict) {
@@ -229,6 +235,16 @@ func dispatch(spans []span) []bpf.Instruction {
 // 32-bit halves of each gating argument (the test for zero does not depend
 // on the arch's byte order).
 func leaf(v verdict) []bpf.Instruction {
+	if v.refuseArg1 != 0 {
+		// ioctl's request is an unsigned int: the kernel reads the low
+		// half, at offset 0 on the little-endian arches vroot supports.
+		return []bpf.Instruction{
+			bpf.LoadAbsolute{Off: seccompDataArgs + 8*1, Size: 4},
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: v.refuseArg1, SkipTrue: 1},
+			bpf.RetConstant{Val: v.ret},
+			bpf.RetConstant{Val: unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)},
+		}
+	}
 	if v.gate == 0 {
 		return []bpf.Instruction{bpf.RetConstant{Val: v.ret}}
 	}

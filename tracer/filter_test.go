@@ -238,6 +238,10 @@ func TestFilterVerdicts(t *testing.T) {
 		{unix.SYS_WRITE, ptr, retAllow},
 		{unix.SYS_OPENAT, ptr, retTrace},
 		{unix.SYS_OPENAT, [6]uint64{3, 0, unix.O_RDONLY}, retAllow}, // NULL path: EFAULT from the kernel
+		{unix.SYS_IOCTL, [6]uint64{0, unix.TCGETS, 0x7ffd1000}, retAllow},
+		{unix.SYS_IOCTL, [6]uint64{0, unix.TIOCSTI, 0x7ffd1000}, unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)},
+		// The request is an unsigned int: high bits do not hide it.
+		{unix.SYS_IOCTL, [6]uint64{0, 0xffffffff00000000 | unix.TIOCSTI, 0x7ffd1000}, unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)},
 		{unix.SYS_UTIMENSAT, [6]uint64{3, 0, 0x7ffd1000, 0}, retAllow},
 		{unix.SYS_UTIMENSAT, [6]uint64{3, 0x7ffd1000, 0, 0}, retTrace},
 		{unix.SYS_NEWFSTATAT, [6]uint64{3, 0x7ffd2000, 0x7ffd1000, unix.AT_EMPTY_PATH}, retTrace},

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -44,7 +45,7 @@ func initMain(args []string) int {
 	marker := os.Getenv(initMarker)
 	env := make([]string, 0, len(os.Environ()))
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, initMarker+"=") {
+		if !strings.HasPrefix(kv, initMarker+"=") && !strings.HasPrefix(kv, strictEnv+"=") {
 			env = append(env, kv)
 		}
 	}
@@ -63,6 +64,15 @@ func initMain(args []string) int {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		fmt.Fprintf(os.Stderr, "vroot: %v\n", os.NewSyscallError("prctl(PR_SET_NO_NEW_PRIVS)", err))
 		return 125
+	}
+	if v, ok := os.LookupEnv(strictEnv); ok {
+		n, _ := strconv.Atoi(v)
+		// --strict: Landlock before the filter, so that its own syscalls
+		// are not traced; the command inherits the domain at exec.
+		if err := landlockRestrict(n); err != nil {
+			fmt.Fprintf(os.Stderr, "vroot: --strict: %v\n", err)
+			return 125
+		}
 	}
 	tbl, allow := table, noPath
 	if marker == initFakeroot {

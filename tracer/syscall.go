@@ -52,6 +52,13 @@ type stop struct {
 	// in ent.Paths ("" for a NULL or empty path), for --fakeroot.
 	hosts   [2]string
 	follows [2]bool
+	// setNr replaces the syscall with nr (hostile.go: fd-based metadata
+	// changes become path-based ones on the staged copy).
+	setNr bool
+	nr    int
+	// fdHost is the staged copy's host path when setNr turned an fd-based
+	// metadata change into a path-based one (for --fakeroot).
+	fdHost string
 }
 
 type scratchWrite struct {
@@ -95,6 +102,9 @@ func (e *engine) onSeccomp(t *task) {
 		}
 	case ent.Kind == KindSpecial:
 		e.special(s)
+		if e.fake != nil && !s.skip {
+			e.fakeFdMeta(s)
+		}
 	}
 	e.apply(s)
 }
@@ -142,12 +152,17 @@ func (e *engine) apply(s *stop) {
 			e.injectMmap(t)
 			return
 		}
+		if e.cfg.Strict && !t.mm.sealed {
+			e.abandonCommits(t)
+			e.injectMseal(t)
+			return
+		}
 		base := t.slot()
 		for _, w := range s.writes {
 			if w.reloc0 {
 				binary.LittleEndian.PutUint64(w.data, uint64(base)+binary.LittleEndian.Uint64(w.data))
 			}
-			if err := linux.WriteMem(t.tid, base+w.off, w.data); err != nil {
+			if err := e.writeScratch(t, base+w.off, w.data); err != nil {
 				e.log.Debug("write scratch", "tid", t.tid, "error", err)
 				s.fail(unix.EFAULT)
 				s.writes = nil
@@ -160,7 +175,19 @@ func (e *engine) apply(s *stop) {
 				s.args[i] = uint64(base) + (s.args[i] &^ scratchRelative)
 			}
 		}
-		if err := e.setArgs(t, s.args); err != nil {
+		if s.setNr {
+			err := getRegs(t.tid, &e.regs)
+			if err == nil {
+				err = regsSetSyscall(t.tid, &e.regs, s.nr, s.args)
+			}
+			if err != nil {
+				e.log.Debug("set syscall", "tid", t.tid, "error", err)
+				s.fail(unix.EFAULT)
+				s.writes, s.changed, s.setNr = nil, false, false
+				e.apply(s)
+				return
+			}
+		} else if err := e.setArgs(t, s.args); err != nil {
 			e.log.Debug("set args", "tid", t.tid, "error", err)
 			s.fail(unix.EFAULT)
 			s.writes, s.changed = nil, false
@@ -215,17 +242,28 @@ func (e *engine) setArgs(t *task, args [6]uint64) error {
 }
 
 func (e *engine) injectMmap(t *task) {
+	prot := uint64(unix.PROT_READ | unix.PROT_WRITE)
+	if e.cfg.Strict {
+		// Read-only to the tracee; vroot writes it through /proc/PID/mem
+		// (strict.go), then seals it.
+		prot = unix.PROT_READ
+	}
+	e.inject(t, unix.SYS_MMAP, [6]uint64{0, scratchSize, prot, unix.MAP_PRIVATE | unix.MAP_ANONYMOUS, ^uint64(0), 0}, exitMmap)
+}
+
+// inject runs syscall nr in place of the one the tracee stopped in; the
+// exit stop (act) restarts the original.
+func (e *engine) inject(t *task, nr int, args [6]uint64, act exitAction) {
 	if err := getRegs(t.tid, &t.saved); err != nil {
 		e.resume(t, 0)
 		return
 	}
 	r := t.saved
-	args := [6]uint64{0, scratchSize, unix.PROT_READ | unix.PROT_WRITE, unix.MAP_PRIVATE | unix.MAP_ANONYMOUS, ^uint64(0), 0}
-	if err := regsSetSyscall(t.tid, &r, unix.SYS_MMAP, args); err != nil {
+	if err := regsSetSyscall(t.tid, &r, nr, args); err != nil {
 		e.resume(t, 0)
 		return
 	}
-	t.exit = exitMmap
+	t.exit = act
 	if err := linux.Syscall(t.tid, 0); err != nil {
 		e.log.Debug("syscall", "tid", t.tid, "error", err)
 	}
@@ -250,6 +288,11 @@ func (e *engine) onSyscallExit(t *task) {
 			}
 			t.mm.scratch = uintptr(ret)
 		}
+		if err := regsRestart(t.tid, &t.saved); err != nil {
+			e.log.Debug("restart", "tid", t.tid, "error", err)
+		}
+	case exitMseal:
+		e.sealed(t)
 		if err := regsRestart(t.tid, &t.saved); err != nil {
 			e.log.Debug("restart", "tid", t.tid, "error", err)
 		}
@@ -478,6 +521,11 @@ func (e *engine) applyAnswer(s *stop, pr pathRequest, guest string, ans redirect
 		s.skip, s.ret = true, 0
 		return ans, false
 	}
+	if errno := e.refuseHostile(t, pr, ans.Host); errno != 0 {
+		e.decided(s, guest, pr, ans)
+		s.fail(errno)
+		return ans, false
+	}
 	if ans.Layer != "" && e.cfg.OnRead != nil && (pr.op == redirect.OpRead && pr.open || pr.op == redirect.OpExec) {
 		e.cfg.OnRead(t.tgid, ans)
 	}
@@ -597,7 +645,14 @@ func (e *engine) translatePaths(s *stop) {
 		if p == "" {
 			// An empty path names no file: the kernel either fails it
 			// with ENOENT or acts on the dirfd (AT_EMPTY_PATH,
-			// readlinkat(fd, "")), which was opened through vroot.
+			// readlinkat(fd, "")), which was opened through vroot, but
+			// maybe read-only on a lower file (hostile.go).
+			if pa.Op == redirect.OpWrite && pa.Dirfd >= 0 && pa.EmptyPathBit != 0 && flags&uint64(pa.EmptyPathBit) != 0 && len(ent.Paths) == 1 {
+				e.emptyPathWrite(s, pa)
+				if s.skip {
+					return
+				}
+			}
 			continue
 		}
 		pr := pathRequest{arg: int(pa.Arg), path: p, dirfd: unix.AT_FDCWD, op: pa.Op}

@@ -196,6 +196,23 @@ var table = []Sysent{
 	// sibling fail with EPERM natively; refusing here also keeps a build
 	// from attaching to anything else (vroot included).
 	{Nr: unix.SYS_PTRACE, Name: "ptrace", Kind: KindRefuse, FlagsArg: noFlags, Errno: unix.EPERM},
+	// Another process's memory and fds are ways around the trace: without
+	// Yama, a same-user process outside the build is within reach, and
+	// another tracee's path buffers or scratch area could be rewritten
+	// after vroot checked them. EPERM is the kernel's answer when ptrace
+	// access is denied (see tracer/hostile.go for /proc/PID/mem).
+	{Nr: unix.SYS_PROCESS_VM_WRITEV, Name: "process_vm_writev", Kind: KindRefuse, FlagsArg: noFlags, Errno: unix.EPERM},
+	// pidfd_getfd is traced, not refused by the filter, only to keep the
+	// filter's tree as shallow as before (its neighbours are traced):
+	// the engine fails it with EPERM (special.go).
+	// Metadata changes through an fd: on a read-only fd of a lower host
+	// file they would change the host file; the engine moves them to the
+	// staged copy (hostile.go).
+	{Nr: unix.SYS_FCHMOD, Name: "fchmod", Kind: KindSpecial, FlagsArg: noFlags},
+	{Nr: unix.SYS_FCHOWN, Name: "fchown", Kind: KindSpecial, FlagsArg: noFlags},
+	{Nr: unix.SYS_FSETXATTR, Name: "fsetxattr", Kind: KindSpecial, FlagsArg: noFlags},
+	{Nr: unix.SYS_FREMOVEXATTR, Name: "fremovexattr", Kind: KindSpecial, FlagsArg: noFlags},
+	{Nr: unix.SYS_PIDFD_GETFD, Name: "pidfd_getfd", Kind: KindSpecial, FlagsArg: noFlags},
 	// A uprobe perf event carries a path (attr.config1, uprobe_path) the
 	// kernel opens. It needs CAP_PERFMON, but vroot may run as root: the
 	// engine passes every other event type and must refuse or translate
@@ -294,9 +311,8 @@ var noPath = []int{
 	unix.SYS_LSEEK, unix.SYS_IOCTL, unix.SYS_PREAD64, unix.SYS_PWRITE64,
 	unix.SYS_READV, unix.SYS_WRITEV, unix.SYS_PIPE, unix.SYS_SELECT, unix.SYS_DUP,
 	unix.SYS_DUP2, unix.SYS_SENDFILE, unix.SYS_FCNTL, unix.SYS_FLOCK, unix.SYS_FSYNC,
-	unix.SYS_FDATASYNC, unix.SYS_FTRUNCATE, unix.SYS_FCHMOD, unix.SYS_FCHOWN,
-	unix.SYS_FSTATFS, unix.SYS_READAHEAD, unix.SYS_FSETXATTR, unix.SYS_FGETXATTR,
-	unix.SYS_FLISTXATTR, unix.SYS_FREMOVEXATTR, unix.SYS_FADVISE64, unix.SYS_PSELECT6,
+	unix.SYS_FDATASYNC, unix.SYS_FTRUNCATE, unix.SYS_FSTATFS, unix.SYS_READAHEAD, unix.SYS_FGETXATTR,
+	unix.SYS_FLISTXATTR, unix.SYS_FADVISE64, unix.SYS_PSELECT6,
 	unix.SYS_PPOLL, unix.SYS_SPLICE, unix.SYS_TEE, unix.SYS_SYNC_FILE_RANGE,
 	unix.SYS_VMSPLICE, unix.SYS_FALLOCATE, unix.SYS_DUP3, unix.SYS_PIPE2,
 	unix.SYS_PREADV, unix.SYS_PWRITEV, unix.SYS_SYNCFS, unix.SYS_COPY_FILE_RANGE,
@@ -325,7 +341,7 @@ var noPath = []int{
 	unix.SYS_SET_MEMPOLICY, unix.SYS_GET_MEMPOLICY, unix.SYS_MIGRATE_PAGES,
 	unix.SYS_MOVE_PAGES, unix.SYS_MLOCK2, unix.SYS_PKEY_MPROTECT, unix.SYS_PKEY_ALLOC,
 	unix.SYS_PKEY_FREE, unix.SYS_MEMFD_CREATE, unix.SYS_MEMFD_SECRET, unix.SYS_MEMBARRIER,
-	unix.SYS_PROCESS_VM_READV, unix.SYS_PROCESS_VM_WRITEV, unix.SYS_PROCESS_MADVISE,
+	unix.SYS_PROCESS_VM_READV, unix.SYS_PROCESS_MADVISE,
 	unix.SYS_PROCESS_MRELEASE, unix.SYS_SET_MEMPOLICY_HOME_NODE, unix.SYS_MAP_SHADOW_STACK,
 	unix.SYS_MSEAL,
 	// Signals.
@@ -340,7 +356,7 @@ var noPath = []int{
 	unix.SYS_GET_ROBUST_LIST, unix.SYS_RESTART_SYSCALL, unix.SYS_ARCH_PRCTL,
 	unix.SYS_PERSONALITY, unix.SYS_MODIFY_LDT, unix.SYS_RSEQ,
 	unix.SYS_RSEQ_SLICE_YIELD, unix.SYS_KCMP, unix.SYS_PIDFD_OPEN,
-	unix.SYS_PIDFD_SEND_SIGNAL, unix.SYS_PIDFD_GETFD, unix.SYS_GETTID, unix.SYS_GETPID,
+	unix.SYS_PIDFD_SEND_SIGNAL, unix.SYS_GETTID, unix.SYS_GETPID,
 	unix.SYS_GETPPID, unix.SYS_GETPGRP, unix.SYS_SETSID, unix.SYS_GETSID, unix.SYS_SETPGID,
 	unix.SYS_GETPGID,
 	// uprobe/uretprobe are entered from uprobe trampolines the host's

@@ -422,9 +422,9 @@ func TestSysentSpotChecks(t *testing.T) {
 		"getdents64": unix.SYS_GETDENTS64, "mmap": unix.SYS_MMAP, "futex": unix.SYS_FUTEX,
 		"memfd_create": unix.SYS_MEMFD_CREATE, "memfd_secret": unix.SYS_MEMFD_SECRET,
 		"mq_open": unix.SYS_MQ_OPEN, "mq_unlink": unix.SYS_MQ_UNLINK,
-		"process_vm_writev": unix.SYS_PROCESS_VM_WRITEV, "landlock_add_rule": unix.SYS_LANDLOCK_ADD_RULE,
+		"process_vm_readv": unix.SYS_PROCESS_VM_READV, "landlock_add_rule": unix.SYS_LANDLOCK_ADD_RULE,
 		"quotactl_fd": unix.SYS_QUOTACTL_FD, "syslog": unix.SYS_SYSLOG, "statmount": unix.SYS_STATMOUNT,
-		"fchmod": unix.SYS_FCHMOD, "fsetxattr": unix.SYS_FSETXATTR, "recvmsg": unix.SYS_RECVMSG,
+		"ftruncate": unix.SYS_FTRUNCATE, "fgetxattr": unix.SYS_FGETXATTR, "recvmsg": unix.SYS_RECVMSG,
 	} {
 		if !allow[nr] {
 			t.Errorf("%s (%d) is not in noPath", name, nr)

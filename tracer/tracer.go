@@ -55,6 +55,13 @@ type Config struct {
 	Stderr   *os.File
 	Resolver Resolver
 	Logger   hclog.Logger
+	// Strict adds kernel-enforced containment (strict_linux.go): Landlock
+	// limits writes to Config.Writable, and the scratch area is read-only
+	// to the tracee.
+	Strict bool
+	// Writable lists the host paths (directories or files) the build may
+	// write under --strict: the stage, the granted paths, device nodes.
+	Writable []string
 
 	// OnStart is called when a new task appears, before it runs.
 	OnStart func(pid int)
@@ -99,6 +106,11 @@ func Run(ctx context.Context, cfg Config) (Exit, error) {
 	if len(cfg.Args) == 0 {
 		return Exit{Code: 125}, errors.New("no command")
 	}
+	if cfg.Strict {
+		if err := checkLandlock(); err != nil {
+			return Exit{Code: 125}, err
+		}
+	}
 	type result struct {
 		exit Exit
 		err  error
@@ -133,6 +145,7 @@ type fsState struct {
 
 type mmState struct {
 	scratch uintptr
+	sealed  bool // --strict: mseal was tried on the scratch area
 }
 
 type exitAction uint8
@@ -140,6 +153,7 @@ type exitAction uint8
 const (
 	exitNone       exitAction = iota
 	exitMmap                  // scratch mapping injected: record it and restart
+	exitMseal                 // --strict: scratch mapping sealed: restart
 	exitChdir                 // record the new cwd on success
 	exitFchdir                // re-read the cwd on success
 	exitReadlink              // map a magic link's host target back to the guest
@@ -176,9 +190,10 @@ type engine struct {
 	tasks map[int]*task
 	early map[int]bool // stopped children seen before their parent's event
 
-	rootExit  Exit
-	rootDone  bool
-	setInfoOK int // 0 unknown, 1 supported, -1 not
+	rootExit   Exit
+	rootDone   bool
+	setInfoOK  int  // 0 unknown, 1 supported, -1 not
+	sealWarned bool // --strict: the mseal warning was logged once
 
 	liveMu sync.Mutex
 	live   map[int]struct{}
@@ -260,6 +275,19 @@ func (e *engine) run() (Exit, error) {
 	}
 	env = append(env[:len(env):len(env)], initMarker+"="+marker)
 	files := []uintptr{fdOf(e.cfg.Stdin, os.Stdin), fdOf(e.cfg.Stdout, os.Stdout), fdOf(e.cfg.Stderr, os.Stderr), pr.Fd()}
+	if e.cfg.Strict {
+		// The init's Landlock rules: one O_PATH fd per writable path.
+		wr := openWritable(e.cfg.Writable)
+		defer func() {
+			for _, f := range wr {
+				f.Close()
+			}
+		}()
+		for _, f := range wr {
+			files = append(files, f.Fd())
+		}
+		env = append(env, fmt.Sprintf("%s=%d", strictEnv, len(wr)))
+	}
 	pid, err := syscall.ForkExec(self, append([]string{"vroot-init"}, e.cfg.Args...), &syscall.ProcAttr{
 		Dir:   hostCwd,
 		Env:   env,
@@ -362,6 +390,15 @@ func (e *engine) handle(tid int, ws unix.WaitStatus) {
 	}
 	t := e.tasks[tid]
 	if t == nil {
+		if int(uint32(ws)>>16)&0xff == unix.PTRACE_EVENT_EXIT {
+			// A new child killed before its parent's fork event (SIGKILL
+			// skips that event): let it die now, or a killed thread
+			// group's zombie is never reported to its parent.
+			if err := linux.Cont(tid, 0); err != nil && !errors.Is(err, unix.ESRCH) {
+				e.log.Debug("cont", "tid", tid, "error", err)
+			}
+			return
+		}
 		// A new child can report its first stop before its parent reports
 		// the fork event: hold it until the parent says who it is.
 		e.early[tid] = true

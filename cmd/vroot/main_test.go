@@ -50,7 +50,7 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"-h"}, 0, "Usage:", ""},
 		{[]string{"--bogus", "make"}, 125, "", "vroot: flag provided but not defined: -bogus"},
 		{[]string{}, 125, "", "vroot: no command given"},
-		{[]string{"pack"}, 125, "", "vroot: pack: not implemented yet"},
+		{[]string{"pack"}, 125, "", "vroot: pack: usage: vroot pack STAGE -o FILE"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			code, stdout, stderr := runVroot(t, tc.args...)

@@ -98,29 +98,6 @@ var flagDocs = []flagDoc{
 	{"h", "", "print this help (also --help)"},
 }
 
-// unimplemented is the one list of what vroot accepts but cannot do yet.
-// Each entry fails the run (and check) rather than being ignored, since a
-// build that believes it is staged, contained or offline when it is not
-// does damage. A feature's work deletes its line here.
-var unimplemented = []struct {
-	flag string
-	note string // shown in the usage text
-	used func(o *options) bool
-}{
-	{"--strict", "not implemented yet", func(o *options) bool { return o.strict }},
-}
-
-// notImplemented returns the error for the first flag in o that has no
-// behaviour yet, or nil.
-func (o *options) notImplemented() error {
-	for _, u := range unimplemented {
-		if u.used(o) {
-			return fmt.Errorf("%s: %w", u.flag, errNotImplemented)
-		}
-	}
-	return nil
-}
-
 // onceValue is a string flag that may be given once: a second --profile
 // would otherwise silently replace the first.
 type onceValue struct {

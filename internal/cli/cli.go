@@ -21,10 +21,6 @@ import (
 	"github.com/vroot-dev/vroot/filemap"
 )
 
-// errNotImplemented is vroot's, so that callers can test for it with
-// errors.Is whichever layer refused.
-var errNotImplemented = vroot.ErrNotImplemented
-
 // exitError ends Main with a given exit code. With a nil err nothing more
 // is printed: the command already spoke for itself, or run did.
 type exitError struct {
@@ -93,16 +89,13 @@ func run(ctx context.Context, args []string, stdin, stdout, stderr *os.File) err
 		}
 		return runCommand(ctx, o, stdin, stdout, stderr)
 	default:
-		return fmt.Errorf("%s: %w", o.cmd, errNotImplemented)
+		return fmt.Errorf("%s: unknown subcommand", o.cmd)
 	}
 }
 
-// loadPlan refuses what is not implemented, then reads the host's
-// environment and builds the filemap from the profiles and flags.
+// loadPlan reads the host's environment and builds the filemap from the
+// profiles and flags.
 func loadPlan(o *options) (env, *plan, error) {
-	if err := o.notImplemented(); err != nil {
-		return env{}, nil, err
-	}
 	e, err := hostEnv()
 	if err != nil {
 		return env{}, nil, err
@@ -188,6 +181,7 @@ func runCommand(ctx context.Context, o *options, stdin, stdout, stderr *os.File)
 		// The declared packages, nil without --only-deps.
 		OnlyDeps: o.onlyDeps,
 		Fakeroot: o.fakeroot,
+		Strict:   o.strict,
 
 		Ask:        handler,
 		AskTimeout: ac.timeout,

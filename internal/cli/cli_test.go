@@ -227,8 +227,7 @@ func TestLevel(t *testing.T) {
 	}
 }
 
-// The usage text and the FlagSet must describe the same flags, and the
-// unimplemented table must only name real ones.
+// The usage text and the FlagSet must describe the same flags.
 func TestFlagDocs(t *testing.T) {
 	fs := newFlagSet(&options{})
 	var defined []string
@@ -244,9 +243,6 @@ func TestFlagDocs(t *testing.T) {
 	slices.Sort(defined)
 	slices.Sort(documented)
 	mustSlice(t, defined, documented)
-	for _, u := range unimplemented {
-		checkf(t, fs.Lookup(strings.TrimPrefix(u.flag, "--")) != nil, "%s is not a flag", u.flag)
-	}
 }
 
 func TestMakePlan(t *testing.T) {
@@ -498,29 +494,6 @@ func TestMainErrors(t *testing.T) {
 			checkEq(t, r.stdout, "")
 			checkContains(t, r.stderr, tc.want)
 			checkEq(t, strings.Count(r.stderr, "\n"), 1, "one line: %q", r.stderr)
-		})
-	}
-}
-
-func TestMainNotImplemented(t *testing.T) {
-	for _, tc := range []struct {
-		flags []string
-		want  string
-	}{
-		{[]string{"--strict"}, "vroot: --strict: not implemented yet\n"},
-	} {
-		t.Run(strings.Join(tc.flags, " "), func(t *testing.T) {
-			inTempHome(t)
-			for _, args := range [][]string{
-				append(slices.Clone(tc.flags), "--", "true"),
-				append(slices.Clone(tc.flags), "check"),
-				append([]string{"check"}, tc.flags...),
-			} {
-				r := runMain(t, args...)
-				checkEq(t, r.code, 125, "%v", args)
-				checkEq(t, r.stderr, tc.want, "%v", args)
-				checkEq(t, r.stdout, "", "%v", args)
-			}
 		})
 	}
 }

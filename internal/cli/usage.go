@@ -75,10 +75,6 @@ rule wins. Relative PATHs are taken from the current directory.
 
 Flags:
 `)
-	notes := map[string]string{}
-	for _, u := range unimplemented {
-		notes[u.flag] = u.note
-	}
 	for _, d := range flagDocs {
 		name := "--" + d.name
 		if len(d.name) == 1 {
@@ -88,11 +84,7 @@ Flags:
 		if d.arg != "" {
 			left += " " + d.arg
 		}
-		help := d.help
-		if n := notes[name]; n != "" {
-			help += " [" + n + "]"
-		}
-		fmt.Fprintf(&b, "  %-20s %s\n", left, help)
+		fmt.Fprintf(&b, "  %-20s %s\n", left, d.help)
 	}
 	fmt.Fprintf(&b, "\nShipped profiles: %s.\n", strings.Join(configs.Names(), ", "))
 	b.WriteString("Exit status: the command's; 125 if vroot failed, 126 if the command could\nnot be executed, 127 if it was not found.\n")
