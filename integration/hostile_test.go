@@ -374,9 +374,11 @@ func TestHostileFdMetadata(t *testing.T) {
 	mine := filepath.Join(h, "mine")
 	write(t, mine, "mine\n", 0o644)
 	write(t, mine+"2", "mine2\n", 0o644)
+	write(t, mine+"3", "mine3\n", 0o644)
 	if os.Geteuid() == 0 {
-		os.Chown(mine, testUID, testUID)
-		os.Chown(mine+"2", testUID, testUID)
+		for _, f := range []string{mine, mine + "2", mine + "3"} {
+			os.Chown(f, testUID, testUID)
+		}
 	}
 	work := worldDir(t, "vroot-it-fdmeta-")
 	st := filepath.Join(work, "st")
@@ -384,6 +386,7 @@ func TestHostileFdMetadata(t *testing.T) {
 	r := vroot(t, work, "-q", "--stage", st, "--", bin("hostile_escape"), "fdmeta", h)
 	want := "fchmod: ok\nfchown: ok\nfstat: ok\nstat: ok\nguest mode 600\n" +
 		"fchownat AT_EMPTY_PATH: ok\nfchmodat2 AT_EMPTY_PATH: ok\nutimensat AT_EMPTY_PATH: ok\nguest mode 640 mtime 1000000000\n" +
+		"futimens: ok\nguest mtime 1100000000\n" +
 		"granted fchmod: ok\ngranted mode 600\n"
 	if r.code != 0 || r.stdout != want {
 		t.Errorf("exit %d stdout %q, want %q (stderr %q)", r.code, r.stdout, want, r.stderr)
@@ -391,6 +394,9 @@ func TestHostileFdMetadata(t *testing.T) {
 	sameSnapshot(t, before, snapshot(t, h))
 	if fi, err := os.Stat(filepath.Join(st, "root", mine)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("staged copy: %v %v", fi, err)
+	}
+	if fi, err := os.Stat(filepath.Join(st, "root", mine+"3")); err != nil || fi.ModTime().Unix() != 1100000000 {
+		t.Errorf("staged copy of mine3 (futimens): %v %v", fi, err)
 	}
 	if fi, err := os.Stat(filepath.Join(work, "own")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("granted file: %v %v", fi, err)

@@ -191,6 +191,11 @@ func rowVerdict(row *Sysent) (verdict, error) {
 			}
 			gate |= 1 << p.Arg
 		}
+		for _, p := range row.Paths {
+			if p.NullIsFd {
+				gate = 0 // a NULL path names the fd: traced as well
+			}
+		}
 		return verdict{ret: retTrace, gate: gate}, nil
 	case KindSpecial:
 		if row.TraceIfArgs&^0x3f != 0 {

@@ -155,7 +155,7 @@ func expected(nr, arch uint32, args [6]uint64, allow map[int]bool) uint32 {
 		return unix.SECCOMP_RET_ERRNO | uint32(row.Errno)
 	case KindPath:
 		for _, p := range row.Paths {
-			if args[p.Arg] != 0 {
+			if args[p.Arg] != 0 || p.NullIsFd {
 				return retTrace
 			}
 		}
@@ -242,7 +242,7 @@ func TestFilterVerdicts(t *testing.T) {
 		{unix.SYS_IOCTL, [6]uint64{0, unix.TIOCSTI, 0x7ffd1000}, unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)},
 		// The request is an unsigned int: high bits do not hide it.
 		{unix.SYS_IOCTL, [6]uint64{0, 0xffffffff00000000 | unix.TIOCSTI, 0x7ffd1000}, unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)},
-		{unix.SYS_UTIMENSAT, [6]uint64{3, 0, 0x7ffd1000, 0}, retAllow},
+		{unix.SYS_UTIMENSAT, [6]uint64{3, 0, 0x7ffd1000, 0}, retTrace}, // futimens: the fd may be a lower file's
 		{unix.SYS_UTIMENSAT, [6]uint64{3, 0x7ffd1000, 0, 0}, retTrace},
 		{unix.SYS_NEWFSTATAT, [6]uint64{3, 0x7ffd2000, 0x7ffd1000, unix.AT_EMPTY_PATH}, retTrace},
 		{unix.SYS_SENDTO, [6]uint64{3, 0x7ffd1000, 10, 0, 0, 0}, retAllow},
@@ -494,7 +494,7 @@ func TestFilterInKernel(t *testing.T) {
 		"name_to_handle_at":    unix.EOPNOTSUPP, // refused (natively EFAULT)
 		"newfstatat_path":      unix.ENOSYS,     // traced, no tracer
 		"newfstatat_null":      unix.EFAULT,     // NULL path: allowed, the kernel says EFAULT
-		"utimensat_null":       unix.EBADF,      // futimens on a bad fd: allowed
+		"utimensat_null":       unix.ENOSYS,     // futimens: traced too (a read-only fd of a lower file)
 		"sendto_connected":     unix.EBADF,      // no destination: allowed
 		"sendto_addr":          unix.ENOSYS,     // destination: traced
 		"clone_badflags":       unix.ENOSYS,     // traced

@@ -65,6 +65,11 @@ type PathArg struct {
 	// EmptyPathBit: the flag bit (AT_EMPTY_PATH) that, with an empty
 	// string, makes the call operate on the dirfd itself (no translation).
 	EmptyPathBit uint32
+	// NullIsFd: a NULL pointer makes the call operate on the dirfd itself
+	// (utimensat and futimesat: futimens). The filter then traces the call
+	// even with a NULL path, so that a write through a read-only fd of a
+	// lower file acts on its staged copy (hostile.go).
+	NullIsFd bool
 }
 
 // Sysent is one row of an architecture's syscall table.

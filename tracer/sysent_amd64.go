@@ -108,10 +108,10 @@ var table = []Sysent{
 	{Nr: unix.SYS_UTIME, Name: "utime", Kind: KindPath, FlagsArg: noFlags, Paths: []PathArg{pathArgCwd(0, redirect.OpWrite, FollowAlways)}},
 	{Nr: unix.SYS_UTIMES, Name: "utimes", Kind: KindPath, FlagsArg: noFlags, Paths: []PathArg{pathArgCwd(0, redirect.OpWrite, FollowAlways)}},
 	// futimesat(fd, NULL, tv) acts on fd, like utimensat.
-	{Nr: unix.SYS_FUTIMESAT, Name: "futimesat", Kind: KindPath, FlagsArg: noFlags, Paths: []PathArg{pathArgAt(0, 1, redirect.OpWrite, FollowAlways)}},
+	{Nr: unix.SYS_FUTIMESAT, Name: "futimesat", Kind: KindPath, FlagsArg: noFlags, Paths: []PathArg{nullIsFd(pathArgAt(0, 1, redirect.OpWrite, FollowAlways))}},
 	// utimensat(fd, NULL, ts, 0) is glibc's futimens(): a NULL path means
-	// the fd, and the filter lets it through untraced.
-	{Nr: unix.SYS_UTIMENSAT, Name: "utimensat", Kind: KindPath, FlagsArg: 3, Paths: []PathArg{pathArgAtFlags(0, 1, redirect.OpWrite)}},
+	// the fd, traced too (a read-only fd of a lower file: hostile.go).
+	{Nr: unix.SYS_UTIMENSAT, Name: "utimensat", Kind: KindPath, FlagsArg: 3, Paths: []PathArg{nullIsFd(pathArgAtFlags(0, 1, redirect.OpWrite))}},
 
 	// --- extended attributes (the f* variants take an fd: noPath) ----
 	{Nr: unix.SYS_SETXATTR, Name: "setxattr", Kind: KindPath, FlagsArg: noFlags, Paths: []PathArg{pathArgCwd(0, redirect.OpWrite, FollowAlways)}},

@@ -57,7 +57,7 @@ var table = []Sysent{
 	{Nr: unix.SYS_FCHMODAT, Name: "fchmodat", Kind: KindPath, FlagsArg: noFlags, Paths: []PathArg{pathArgAt(0, 1, redirect.OpWrite, FollowAlways)}},
 	{Nr: unix.SYS_FCHMODAT2, Name: "fchmodat2", Kind: KindPath, FlagsArg: 3, Paths: []PathArg{pathArgAtFlags(0, 1, redirect.OpWrite)}},
 	{Nr: unix.SYS_FCHOWNAT, Name: "fchownat", Kind: KindPath, FlagsArg: 4, Paths: []PathArg{pathArgAtFlags(0, 1, redirect.OpWrite)}},
-	{Nr: unix.SYS_UTIMENSAT, Name: "utimensat", Kind: KindPath, FlagsArg: 3, Paths: []PathArg{pathArgAtFlags(0, 1, redirect.OpWrite)}},
+	{Nr: unix.SYS_UTIMENSAT, Name: "utimensat", Kind: KindPath, FlagsArg: 3, Paths: []PathArg{nullIsFd(pathArgAtFlags(0, 1, redirect.OpWrite))}},
 
 	// --- extended attributes (the f* variants take an fd: noPath) ----
 	{Nr: unix.SYS_SETXATTR, Name: "setxattr", Kind: KindPath, FlagsArg: noFlags, Paths: []PathArg{pathArgCwd(0, redirect.OpWrite, FollowAlways)}},

@@ -37,6 +37,12 @@ func pathArgAtFlags(dirfd, arg int8, op redirect.Op) PathArg {
 		Bit: unix.AT_SYMLINK_NOFOLLOW, EmptyPathBit: unix.AT_EMPTY_PATH}
 }
 
+// nullIsFd marks a path argument whose NULL value means the dirfd itself.
+func nullIsFd(pa PathArg) PathArg {
+	pa.NullIsFd = true
+	return pa
+}
+
 // pathArgOpen is the path of open/openat: the open flags decide both the
 // access class and whether the last component is followed.
 func pathArgOpen(dirfd, arg int8) PathArg {

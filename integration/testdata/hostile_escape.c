@@ -403,6 +403,13 @@ static void fdmeta(void) {
 	close(fd);
 	stat(at("mine2"), &st);
 	printf("guest mode %o mtime %ld\n", st.st_mode & 07777, (long)st.st_mtime);
+	// futimens is utimensat(fd, NULL, ...), on a third file.
+	struct timespec ts2[2] = {{1100000000, 0}, {1100000000, 0}};
+	fd = open(at("mine3"), O_RDONLY);
+	report("futimens", futimens(fd, ts2));
+	close(fd);
+	stat(at("mine3"), &st);
+	printf("guest mtime %ld\n", (long)st.st_mtime);
 	fd = creat("own", 0644);
 	report("granted fchmod", fchmod(fd, 0600));
 	fstat(fd, &st);
