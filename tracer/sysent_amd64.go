@@ -27,7 +27,8 @@ const maxSyscall = unix.SYS_RSEQ_SLICE_YIELD
 //     with EFAULT, or means "the dirfd itself" for utimensat, the 6.11+
 //     statx/newfstatat and the *xattrat/file_*attr calls): the filter does
 //     not even trace a KindPath call whose path pointers are all NULL, and
-//     the engine skips a NULL one.
+//     the engine skips a NULL one, except where NULL means the fd (NullIsFd:
+//     futimens, whose fd may be a read-only one of a lower file).
 //   - Only the path arguments are translated. symlink's target is the
 //     content of the new link, never a lookup: it is not a path argument.
 //   - Flags that do not change what a path means (unlinkat's AT_REMOVEDIR,
