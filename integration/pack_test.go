@@ -61,7 +61,7 @@ func must(t *testing.T, dir string, argv ...string) string {
 }
 
 // TestPackHelloReproducible: GNU hello configured, built and installed to
-// / under vroot twice, into two stages, at two different times, packs to
+// / under vroot --fakeroot twice, into two stages, at two different times, packs to
 // the same bytes in every format with the same SOURCE_DATE_EPOCH; the
 // archives list root owners; unpacked by root into an empty directory,
 // one reproduces the native DESTDIR install; the manifest is read by
@@ -91,7 +91,7 @@ func TestPackHelloReproducible(t *testing.T) {
 		}
 		last = time.Now()
 		pkgCopySource(t, src, tree)
-		r, d := pkgRun(t, tree, pkgVrootLimit, vrootBin, "--stage", filepath.Join(work, st), "--", "sh", "-c", cmd)
+		r, d := pkgRun(t, tree, pkgVrootLimit, vrootBin, "--fakeroot", "--stage", filepath.Join(work, st), "--", "sh", "-c", cmd)
 		if r.code != 0 {
 			t.Fatalf("vroot --stage %s -- sh -c %q: exit %d\n%s", st, cmd, r.code, pkgTail(r))
 		}
