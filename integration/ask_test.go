@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vroot-dev/vroot/internal/linux"
 )
 
 // askWorld is a build tree with an ask rule on its secret directory:
@@ -323,19 +325,12 @@ type ptyRun struct {
 
 func startOnPTY(t *testing.T, dir string, args ...string) *ptyRun {
 	t.Helper()
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	m, slavePath, err := linux.OpenPTY()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
-	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatal(err)
-	}
-	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	slave, err := os.OpenFile(filepath.Join("/dev/pts", itoa(n)), os.O_RDWR|unix.O_NOCTTY, 0)
+	slave, err := os.OpenFile(slavePath, os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -457,13 +452,6 @@ func TestAskTTYInterrupt(t *testing.T) {
 		t.Errorf("terminal: %q", out)
 	}
 	sameSnapshot(t, w.before, snapshot(t, w.work))
-}
-
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
 }
 
 // TestAskGoCallback runs a program that embeds vroot and decides asks with

@@ -23,7 +23,7 @@ func FuzzDecodeInet(f *testing.F) {
 	v6[3], v6[23] = 53, 1 // [::1]:53
 	f.Add(v6, uint8(1))
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, uint8(2)) // AF_UNSPEC bind
-	f.Add([]byte{1, 0, '/', 't'}, uint8(0))                                  // AF_UNIX
+	f.Add([]byte{1, 0, '/', 't'}, uint8(0))                                 // AF_UNIX
 	f.Fuzz(func(t *testing.T, b []byte, opb uint8) {
 		if len(b) > sockaddrMax {
 			b = b[:sockaddrMax]
