@@ -125,12 +125,12 @@ func run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	if stage != nil {
 		r.Stage.Dir = stage.Dir()
-		changes, err := stage.Status()
+		changes, err := stageChanges(stage)
 		if err != nil {
 			return r, err
 		}
+		r.Stage.Changes = changes
 		for _, c := range changes {
-			r.Stage.Changes = append(r.Stage.Changes, Change{Kind: c.Kind, Path: c.Path})
 			switch c.Kind {
 			case 'A':
 				r.Stage.Added++
@@ -155,6 +155,11 @@ func StageStatus(dir string) ([]Change, error) {
 		return nil, err
 	}
 	defer st.Close()
+	return stageChanges(st)
+}
+
+// stageChanges is st's Status in the API's terms.
+func stageChanges(st *redirect.Stage) ([]Change, error) {
 	cs, err := st.Status()
 	if err != nil {
 		return nil, err

@@ -165,13 +165,6 @@ func (e *engine) pathTarget(s *stop, i int) (fakeTarget, bool) {
 	return fakeTarget{fd: int32(s.args[pa.Dirfd]), follow: true}, true
 }
 
-func procFd(tid int, fd int32) string {
-	if fd == unix.AT_FDCWD {
-		return "/proc/" + strconv.Itoa(tid) + "/cwd"
-	}
-	return "/proc/" + strconv.Itoa(tid) + "/fd/" + strconv.Itoa(int(fd))
-}
-
 // stat stats the target as the tracee would see it, and returns its host
 // path.
 func (e *engine) fakeStat(t *task, tg fakeTarget) (unix.Stat_t, string, syscall.Errno) {

@@ -108,7 +108,7 @@ func (e *engine) fdStaged(s *stop, fd int32) bool {
 	if fd < 0 {
 		return false // EBADF from the kernel
 	}
-	link := "/proc/" + strconv.Itoa(s.t.tid) + "/fd/" + strconv.Itoa(int(fd))
+	link := procFd(s.t.tid, fd)
 	host, err := readlinkString(link)
 	if err != nil || !strings.HasPrefix(host, "/") {
 		return false

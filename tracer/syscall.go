@@ -341,7 +341,7 @@ func (e *engine) exitRet(t *task) int64 {
 }
 
 func (e *engine) refreshCwd(t *task) {
-	host, err := readlinkString("/proc/" + strconv.Itoa(t.tid) + "/cwd")
+	host, err := readlinkString(procFd(t.tid, unix.AT_FDCWD))
 	if err != nil {
 		return
 	}
@@ -423,6 +423,15 @@ func (e *engine) readPath(t *task, addr uint64) (string, syscall.Errno) {
 		return "", unix.EFAULT
 	}
 	return "", unix.ENAMETOOLONG
+}
+
+// procFd names the /proc link of a task's fd (its cwd for AT_FDCWD), for
+// the paths off the hot path; procFdPath is the hot path's.
+func procFd(tid int, fd int32) string {
+	if fd == unix.AT_FDCWD {
+		return "/proc/" + strconv.Itoa(tid) + "/cwd"
+	}
+	return "/proc/" + strconv.Itoa(tid) + "/fd/" + strconv.Itoa(int(fd))
 }
 
 // procFdPath returns "/proc/TID/fd/FD" NUL-terminated, in a buffer reused
